@@ -1,6 +1,7 @@
 // GoogleTest suite for the loopback test server (support/test_server.h), driven by a plain
 // POSIX-socket HTTP/1.1 client so that it does not depend on the engine under test.
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -36,6 +37,29 @@ std::string patternBytes(size_t n, uint64_t seed = 1) {
     out[i] = static_cast<char>(seed >> 56);
   }
   return out;
+}
+
+// Entries of a /proc directory, e.g. open fds or live threads of this process.
+size_t countEntries(const char* dir) {
+  size_t n = 0;
+  if (DIR* d = ::opendir(dir)) {
+    while (const dirent* e = ::readdir(d)) n += e->d_name[0] != '.';
+    ::closedir(d);
+  }
+  return n;
+}
+
+// Polls `count` for up to 1 s until it equals `want` (a joined thread leaves /proc shortly
+// after the join returns); returns the last value seen.
+template <typename F>
+size_t settlesTo(size_t want, F count) {
+  auto start = Clock::now();
+  size_t got = count();
+  while (got != want && msSince(start) < 1000) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    got = count();
+  }
+  return got;
 }
 
 struct Response {
@@ -95,7 +119,8 @@ class Client {
       out.headers[name] = line.substr(line.find_first_not_of(' ', colon + 1));
       pos = next;
     }
-    size_t length = out.headers.count("content-length") ? std::stoul(out.headers["content-length"]) : 0;
+    auto cl = out.headers.find("content-length");
+    size_t length = cl == out.headers.end() ? 0 : std::stoul(cl->second);
     while (buf_.size() < length) {
       if (!fill()) return false;
     }
@@ -153,13 +178,6 @@ std::string chunked(const std::string& body) {
   return out + "0\r\nX-Trailer: t\r\n\r\n";
 }
 
-TEST(TestServer, UrlNamesLoopbackAndPort) {
-  TestServer server;
-  ASSERT_GT(server.port(), 0);
-  EXPECT_EQ(server.url("/a/b?c=d"), "http://127.0.0.1:" + std::to_string(server.port()) + "/a/b?c=d");
-  EXPECT_EQ(server.url(), "http://127.0.0.1:" + std::to_string(server.port()) + "/");
-}
-
 TEST(TestServer, DefaultHandlerHashesContentLengthBody) {
   TestServer server;
   const std::string body = patternBytes(5 << 20);
@@ -210,8 +228,11 @@ TEST(TestServer, DefaultHandlerHashesChunkedBody) {
   EXPECT_EQ(server.connectionsAccepted(), 1);
 }
 
-TEST(TestServer, KeepAliveCountsConnections) {
+TEST(TestServer, KeepAliveCountsConnectionsAndClearKeepsTheCount) {
   TestServer server;
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
+  EXPECT_EQ(server.url("/a/b?c=d"), base + "/a/b?c=d");
+  EXPECT_EQ(server.url(), base + "/");
   Response resp;
   {
     Client c(server.port());
@@ -236,6 +257,13 @@ TEST(TestServer, KeepAliveCountsConnections) {
   EXPECT_EQ(reqs[2].connectionId, 2);
   EXPECT_EQ(reqs[1].bodyBytes, 0u);
   EXPECT_EQ(reqs[1].bodyMd5, md5Hex(""));
+  server.clear();
+  EXPECT_TRUE(server.requests().empty());
+  ASSERT_EQ(c2.send("GET /4 HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
+  ASSERT_TRUE(c2.readResponse(resp));
+  ASSERT_EQ(server.requests().size(), 1u);
+  EXPECT_EQ(server.requests()[0].target, "/4");
+  EXPECT_EQ(server.connectionsAccepted(), 2);
 }
 
 TEST(TestServer, ScriptedRepliesComeInOrderBeforeTheHandler) {
@@ -338,7 +366,7 @@ TEST(TestServer, ResetAfterZeroBytesOfChunkedBody) {
 TEST(TestServer, DelayBeforeReplyStallsAfterTheBody) {
   TestServer server;
   Reply slow = defaultReply();
-  slow.delayBeforeReplyMs = 400;
+  slow.delayBeforeReplyMs = 800;
   server.enqueue(slow);
   Client c(server.port());
   auto start = Clock::now();
@@ -348,10 +376,10 @@ TEST(TestServer, DelayBeforeReplyStallsAfterTheBody) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(server.requests().size(), 1u);
-  EXPECT_LT(msSince(start), 400);
+  EXPECT_LT(msSince(start), 800);
   Response resp;
   ASSERT_TRUE(c.readResponse(resp));
-  EXPECT_GE(msSince(start), 400);
+  EXPECT_GE(msSince(start), 800);
   EXPECT_EQ(resp.headers["etag"], "\"" + md5Hex("stall") + "\"");
 }
 
@@ -425,21 +453,6 @@ TEST(TestServer, ClientGoneMidBodyIsRecordedIncomplete) {
   EXPECT_FALSE(reqs[0].complete);
 }
 
-TEST(TestServer, ClearForgetsRequestsButNotConnections) {
-  TestServer server;
-  Client c(server.port());
-  Response resp;
-  ASSERT_EQ(c.send("GET /a HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
-  ASSERT_TRUE(c.readResponse(resp));
-  server.clear();
-  EXPECT_TRUE(server.requests().empty());
-  ASSERT_EQ(c.send("GET /b HTTP/1.1\r\nHost: h\r\n\r\n"), 0);
-  ASSERT_TRUE(c.readResponse(resp));
-  ASSERT_EQ(server.requests().size(), 1u);
-  EXPECT_EQ(server.requests()[0].target, "/b");
-  EXPECT_EQ(server.connectionsAccepted(), 1);
-}
-
 TEST(TestServer, ParallelClientsEachGetTheirOwnConnection) {
   TestServer server;
   constexpr int kClients = 6, kEach = 4;
@@ -464,11 +477,25 @@ TEST(TestServer, ParallelClientsEachGetTheirOwnConnection) {
   EXPECT_EQ(server.requests().size(), static_cast<size_t>(kClients * kEach));
 }
 
+TEST(TestServer, ManyShortConnectionsAreServedAndReaped) {
+  TestServer server;
+  int ok = 0;
+  for (int i = 0; i < 100; ++i) {
+    Client c(server.port());
+    Response resp;
+    ok += c.send("GET /n HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n") == 0 &&
+          c.readResponse(resp) && resp.headers["connection"] == "close" && c.readToClose() == 0;
+  }
+  EXPECT_EQ(ok, 100);
+  EXPECT_EQ(server.connectionsAccepted(), 100);
+}
+
 TEST(TestServer, DestructorReturnsPromptlyWithClientsMidRequest) {
-  auto server = std::make_unique<TestServer>();
-  Reply stalled = defaultReply();
-  stalled.delayBeforeReplyMs = 60000;
-  server->enqueue(stalled);
+  auto server = std::make_unique<TestServer>([](const Request& head) {
+    Reply r = defaultReply();
+    if (head.target == "/s") r.delayBeforeReplyMs = 60000;
+    return r;
+  });
   Client stalledClient(server->port());  // waiting through a 60 s stall
   ASSERT_EQ(stalledClient.send(putHead("/s", 1) + "s"), 0);
   Client midBody(server->port());  // 10 MiB announced, 4 KiB sent
@@ -492,6 +519,23 @@ TEST(TestServer, DestructorReturnsPromptlyWithClientsMidRequest) {
     EXPECT_TRUE(err == 0 || err == ECONNRESET) << err;
     EXPECT_EQ(c->buffered(), "");
   }
+}
+
+TEST(TestServer, DestructorClosesEverySocketAndJoinsEveryThread) {
+  const size_t fds = countEntries("/proc/self/fd"), threads = countEntries("/proc/self/task");
+  {
+    TestServer server;
+    Client a(server.port()), b(server.port()), midBody(server.port());
+    Response resp;
+    ASSERT_EQ(a.send(putHead("/a", 1) + "a"), 0);
+    ASSERT_EQ(b.send(putHead("/b", 1) + "b"), 0);
+    ASSERT_EQ(midBody.send(putHead("/m", 100)), 0);
+    ASSERT_TRUE(a.readResponse(resp));
+    ASSERT_TRUE(b.readResponse(resp));
+    EXPECT_GE(countEntries("/proc/self/task"), threads + 3);  // accept, a, b (+ midBody)
+  }
+  EXPECT_EQ(settlesTo(fds, [] { return countEntries("/proc/self/fd"); }), fds);
+  EXPECT_EQ(settlesTo(threads, [] { return countEntries("/proc/self/task"); }), threads);
 }
 
 }  // namespace

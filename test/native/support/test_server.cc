@@ -21,6 +21,8 @@
 namespace uplift::testing {
 namespace {
 
+using Lock = std::lock_guard<std::mutex>;
+
 constexpr size_t kKeepBodyBytes = 1 << 20;  // Request::body keeps at most 1 MiB
 constexpr size_t kMaxHeadBytes = 64 << 10;  // a longer request head ends the connection
 constexpr size_t kReadChunk = 64 << 10;     // bytes asked of each recv()
@@ -190,32 +192,16 @@ BodyEnd readBody(Reader& r, const Framing& f, BodySink& sink) {
 }
 
 const char* reason(int status) {
-  switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 429: return "Too Many Requests";
-    case 500: return "Internal Server Error";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    default: return "Status";
-  }
+  static const std::map<int, const char*> kReasons = {
+      {100, "Continue"}, {200, "OK"}, {201, "Created"}, {204, "No Content"},
+      {206, "Partial Content"}, {301, "Moved Permanently"}, {302, "Found"},
+      {304, "Not Modified"}, {307, "Temporary Redirect"}, {400, "Bad Request"},
+      {401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"}, {408, "Request Timeout"},
+      {409, "Conflict"}, {411, "Length Required"}, {412, "Precondition Failed"},
+      {413, "Content Too Large"}, {429, "Too Many Requests"}, {500, "Internal Server Error"},
+      {502, "Bad Gateway"}, {503, "Service Unavailable"}, {504, "Gateway Timeout"}};
+  auto it = kReasons.find(status);
+  return it == kReasons.end() ? "Status" : it->second;
 }
 
 std::string renderReply(const Reply& rep, const Request& req, bool close) {
@@ -300,7 +286,7 @@ TestServer::TestServer(Handler h) : handler_(std::move(h)) {
 
 TestServer::~TestServer() {
   {
-    std::lock_guard<std::mutex> lock(mu_);  // locked: stop flag, open sockets
+    Lock lock(mu_);  // locked: stop flag, open sockets
     stopping_ = true;
     for (int fd : openFds_) ::shutdown(fd, SHUT_RDWR);  // unblocks send()/recv()
   }
@@ -309,12 +295,12 @@ TestServer::~TestServer() {
   while (::write(wakeFds_[1], &byte, 1) < 0 && errno == EINTR) {
   }
   if (acceptThread_.joinable()) acceptThread_.join();
-  std::vector<std::thread> threads;
+  std::map<int, std::thread> threads;
   {
-    std::lock_guard<std::mutex> lock(mu_);  // locked: no thread is added after the accept join
+    Lock lock(mu_);  // locked: no thread is added after the accept join
     threads.swap(connThreads_);
   }
-  for (std::thread& t : threads) t.join();
+  for (auto& [id, t] : threads) t.join();
   for (int fd : {listenFd_, wakeFds_[0], wakeFds_[1]}) ::close(fd);
 }
 
@@ -324,30 +310,11 @@ std::string TestServer::url(const std::string& pathAndQuery) const {
   return "http://127.0.0.1:" + std::to_string(port_) + pathAndQuery;
 }
 
-void TestServer::enqueue(Reply r) {
-  std::lock_guard<std::mutex> lock(mu_);
-  script_.push_back(std::move(r));
-}
-
-void TestServer::setHandler(Handler h) {
-  std::lock_guard<std::mutex> lock(mu_);
-  handler_ = std::move(h);
-}
-
-std::vector<Request> TestServer::requests() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return requests_;
-}
-
-int TestServer::connectionsAccepted() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return connections_;
-}
-
-void TestServer::clear() {
-  std::lock_guard<std::mutex> lock(mu_);
-  requests_.clear();
-}
+void TestServer::enqueue(Reply r) { Lock lock(mu_); script_.push_back(std::move(r)); }
+void TestServer::setHandler(Handler h) { Lock lock(mu_); handler_ = std::move(h); }
+std::vector<Request> TestServer::requests() const { Lock lock(mu_); return requests_; }
+int TestServer::connectionsAccepted() const { Lock lock(mu_); return connections_; }
+void TestServer::clear() { Lock lock(mu_); requests_.clear(); }
 
 void TestServer::acceptLoop() {
   for (;;) {
@@ -363,15 +330,16 @@ void TestServer::acceptLoop() {
     }
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    std::lock_guard<std::mutex> lock(mu_);  // locked: count, open sockets, threads
+    Lock lock(mu_);  // locked: count, open sockets, threads
     if (stopping_) {
       ::close(fd);
       return;
     }
+    reapFinished();
     int id = ++connections_;
     openFds_.insert(fd);
     try {
-      connThreads_.emplace_back([this, fd, id] { serveConnection(fd, id); });
+      connThreads_.emplace(id, std::thread([this, fd, id] { serveConnection(fd, id); }));
     } catch (...) {  // no thread: drop the connection
       openFds_.erase(fd);
       ::close(fd);
@@ -421,13 +389,13 @@ void TestServer::serveConnection(int fd, int connectionId) {
     }
   } catch (...) {  // nothing escapes the thread; the connection just ends
   }
-  release(fd, reset);
+  release(fd, connectionId, reset);
 }
 
 Reply TestServer::pickReply(const Request& head) {
   Handler h;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    Lock lock(mu_);
     if (!script_.empty()) {
       Reply r = std::move(script_.front());
       script_.pop_front();
@@ -446,7 +414,7 @@ Reply TestServer::pickReply(const Request& head) {
 }
 
 void TestServer::record(const Request& r) {
-  std::lock_guard<std::mutex> lock(mu_);
+  Lock lock(mu_);
   requests_.push_back(r);
 }
 
@@ -455,16 +423,27 @@ bool TestServer::stall(int ms) {
   return !stopCv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_; });
 }
 
-void TestServer::release(int fd, bool reset) {
+void TestServer::release(int fd, int connectionId, bool reset) {
   {
-    std::lock_guard<std::mutex> lock(mu_);  // the destructor only shuts down fds still listed
+    Lock lock(mu_);  // the destructor only shuts down fds still listed
     openFds_.erase(fd);
+    finishedIds_.push_back(connectionId);  // its thread takes mu_ no more after this
   }
   if (reset) {
     linger l{1, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
   }
   ::close(fd);
+}
+
+void TestServer::reapFinished() {
+  for (int id : finishedIds_) {
+    auto it = connThreads_.find(id);
+    if (it == connThreads_.end()) continue;
+    it->second.join();
+    connThreads_.erase(it);
+  }
+  finishedIds_.clear();
 }
 
 }  // namespace uplift::testing

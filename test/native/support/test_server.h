@@ -80,7 +80,8 @@ class TestServer {
   Reply pickReply(const Request& head);
   void record(const Request& r);
   bool stall(int ms);                   // false when the server stops meanwhile
-  void release(int fd, bool reset);     // forgets and closes a connection socket
+  void release(int fd, int connectionId, bool reset);  // closes a socket; marks its thread done
+  void reapFinished();                  // joins threads marked done; call with mu_ held
 
   int listenFd_ = -1;             // owned; non-blocking
   int wakeFds_[2] = {-1, -1};     // owned pipe; one byte written at stop wakes every poll
@@ -95,7 +96,8 @@ class TestServer {
   std::vector<Request> requests_;
   int connections_ = 0;
   std::set<int> openFds_;         // connection sockets not yet closed
-  std::vector<std::thread> connThreads_;
+  std::map<int, std::thread> connThreads_;  // by connection id, until joined
+  std::vector<int> finishedIds_;        // connections whose thread is about to return
 };
 
 }  // namespace uplift::testing
