@@ -1,0 +1,35 @@
+{
+  # The Node addon. Core sources come from src/core/sources.txt, the list CMake reads too.
+  "targets": [
+    {
+      "target_name": "uplift",
+      "sources": [
+        "<!@(node -e \"process.stdout.write(require('fs').readFileSync('src/core/sources.txt','utf8').trim().split(/\\s+/).join(' '))\")",
+        "src/addon/addon.cc",
+        "src/addon/convert.cc",
+        "src/addon/engine_wrap.cc",
+        "src/addon/form.cc",
+        "src/addon/job_bridge.cc",
+        "src/addon/parts.cc",
+        "src/addon/put.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "src/core"
+      ],
+      "defines": [
+        "NAPI_VERSION=8",
+        "NAPI_CPP_EXCEPTIONS",
+        "NODE_ADDON_API_DISABLE_DEPRECATED"
+      ],
+      "libraries": ["-lcurl"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "xcode_settings": {
+        "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
+        "CLANG_CXX_LANGUAGE_STANDARD": "c++17"
+      }
+    }
+  ]
+}

@@ -1,0 +1,12 @@
+// uplift: uploads to transcription vendors' presigned-URL flows from a native libcurl engine.
+export { Engine, getDefaultEngine } from './engine';
+export type { EngineOptions, RetryOptions, TimeoutOptions } from './engine';
+export { putPresigned, postPresignedForm, uploadPresignedParts } from './primitives';
+export type {
+  Source, UploadCommonOptions, PutPresignedOptions, PutPresignedResult, PostPresignedFormOptions,
+  PostPresignedFormResult, PresignedPart, UploadPresignedPartsOptions, UploadPresignedPartsResult,
+} from './primitives';
+export * from './errors';
+export type { Progress } from './validate';
+export { inferContentType } from './content-type';
+export { redact, redactUrl } from './redact';

@@ -1,0 +1,196 @@
+// The three generic primitives for any presigned flow: putPresigned, postPresignedForm and
+// uploadPresignedParts. Options are checked here; the bytes move in the native engine.
+import * as path from 'path';
+import { inferContentType } from './content-type';
+import { getDefaultEngine, isEngine, checkRetry, checkTimeouts, type Engine, type RetryOptions, type TimeoutOptions } from './engine';
+import { InvalidArgumentError } from './errors';
+import type { NativeJobOptions } from './native';
+import { runNative, safeProgress } from './run';
+import { resolveSource, type ResolvedSource } from './source';
+import {
+  checkCommon, checkContentType, checkHeaders, checkInteger, checkKnownKeys, checkSource, checkString, checkUrl,
+  COMMON_KEYS, invalid, isPlainObject, type CommonOptions,
+} from './validate';
+
+/** A file path (streamed from disk), a Buffer/Uint8Array, or a Readable `{ stream, size?, name?, contentType? }`. */
+export type Source = string | Uint8Array | NodeJS.ReadableStream | { stream: NodeJS.ReadableStream; size?: number; name?: string; contentType?: string };
+
+export interface UploadCommonOptions extends CommonOptions<Engine> {
+  retry?: RetryOptions;
+  timeouts?: TimeoutOptions;
+  /** Largest stream of unknown size spooled to a temporary file. Default 8 GiB. */
+  spoolLimitBytes?: number;
+}
+
+export interface PutPresignedOptions extends UploadCommonOptions {
+  /** Extra request headers (e.g. signed x-amz-meta-*). */
+  headers?: Record<string, string>;
+  /** Content-Type header; inferred from a file name when absent and not in headers. */
+  contentType?: string;
+  /** HTTP method, PUT by default. */
+  method?: 'PUT' | 'POST';
+}
+export interface PutPresignedResult { status: number; etag: string; bytes: number; md5: string }
+
+export interface PostPresignedFormOptions extends UploadCommonOptions {
+  /** Name of the file field. Default 'file'. */
+  fileField?: string;
+  /** File name in the form; defaults to the path's base name, else 'file'. */
+  fileName?: string;
+  /** Content type of the file part; inferred from the file name when absent. */
+  contentType?: string;
+}
+export interface PostPresignedFormResult { status: number; bytes: number; md5: string; location?: string }
+
+export interface PresignedPart { partNumber: number; url: string }
+export interface UploadPresignedPartsOptions extends UploadCommonOptions {
+  /** Size of every part but the last, in bytes. Required. */
+  partSizeBytes: number;
+  /** Headers sent with every part PUT. */
+  headers?: Record<string, string>;
+}
+export interface UploadPresignedPartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number }
+
+const UPLOAD_KEYS = [...COMMON_KEYS, 'retry', 'timeouts', 'spoolLimitBytes'];
+
+export interface CheckedCommon extends CommonOptions<Engine> { job: NativeJobOptions; spoolLimitBytes?: number }
+
+/** @internal Checks the common upload options (vendor clients use it too). */
+export function checkUploadCommon(field: string, opts: unknown, extraKeys: readonly string[]): CheckedCommon {
+  if (opts !== undefined && !isPlainObject(opts)) throw invalid(field, 'an options object', opts);
+  const o = (opts ?? {}) as Record<string, unknown>;
+  checkKnownKeys(field, o, [...UPLOAD_KEYS, ...extraKeys]);
+  const common = checkCommon<Engine>(o, { field, isEngine });
+  const job: NativeJobOptions = { retry: checkRetry(`${field}.retry`, o.retry), timeouts: checkTimeouts(`${field}.timeouts`, o.timeouts) };
+  const out: CheckedCommon = { ...common, job };
+  if (o.spoolLimitBytes !== undefined) out.spoolLimitBytes = checkInteger(`${field}.spoolLimitBytes`, o.spoolLimitBytes, { min: 0 });
+  return out;
+}
+
+function headerPairs(h: Record<string, string> | undefined): [string, string][] {
+  return h ? Object.entries(h) : [];
+}
+
+function hasHeader(h: Record<string, string> | undefined, name: string): boolean {
+  return !!h && Object.keys(h).some((k) => k.toLowerCase() === name);
+}
+
+async function withSource<T>(source: unknown, common: CheckedCommon, fn: (s: ResolvedSource) => Promise<T>): Promise<T> {
+  const resolved = await resolveSource(checkSource('source', source), { spoolLimitBytes: common.spoolLimitBytes, signal: common.signal });
+  try {
+    return await fn(resolved);
+  } finally {
+    await resolved.release();
+  }
+}
+
+/** PUTs the source to a presigned URL. Resolves `{ status, etag, bytes, md5 }`. */
+export async function putPresigned(url: string, source: Source, options: PutPresignedOptions = {}): Promise<PutPresignedResult> {
+  const site = new Error();
+  checkUrl('url', url);
+  const common = checkUploadCommon('options', options, ['headers', 'contentType', 'method']);
+  const headers = options.headers === undefined ? undefined : checkHeaders('options.headers', options.headers);
+  const method = options.method === undefined ? 'PUT' : checkString('options.method', options.method, { pattern: /^(PUT|POST)$/ });
+  const explicitType = options.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
+  const engine = common.engine ?? getDefaultEngine();
+  return withSource(source, common, async (src) => {
+    const pairs = headerPairs(headers);
+    if (!hasHeader(headers, 'content-type')) {
+      const type = explicitType ?? src.contentType ?? (src.name ? inferContentType(src.name) : undefined);
+      pairs.push(['Content-Type', type ?? 'application/octet-stream']);
+    }
+    const r = await runNative(
+      () => engine.nativeEngine().putPresigned({ url, method, headers: pairs, source: src.native, ...common.job }, safeProgress(common.onProgress)),
+      { signal: common.signal, onProgress: common.onProgress, site },
+    );
+    return { status: r.status, etag: r.etag, bytes: r.bytes, md5: r.md5 };
+  });
+}
+
+/** POSTs the source as the file of an S3-style presigned form; `fields` go first, in order. */
+export async function postPresignedForm(
+  url: string,
+  fields: Record<string, string>,
+  source: Source,
+  options: PostPresignedFormOptions = {},
+): Promise<PostPresignedFormResult> {
+  const site = new Error();
+  checkUrl('url', url);
+  if (!isPlainObject(fields)) throw invalid('fields', 'an object of form fields (string values)', fields);
+  const pairs: [string, string][] = [];
+  for (const [k, v] of Object.entries(fields)) {
+    if (typeof v !== 'string') throw invalid(`fields.${k}`, 'a string', v);
+    if (/[\r\n\0"]/.test(k)) throw invalid('fields', 'field names without CR, LF, NUL or quotes', k);
+    pairs.push([k, v]);
+  }
+  const common = checkUploadCommon('options', options, ['fileField', 'fileName', 'contentType']);
+  const fileField = options.fileField === undefined ? 'file' : checkString('options.fileField', options.fileField, { nonEmpty: true, pattern: /^[^\r\n\0"]+$/ });
+  const fileNameOpt = options.fileName === undefined ? undefined : checkString('options.fileName', options.fileName, { nonEmpty: true, pattern: /^[^\r\n\0"]+$/ });
+  const explicitType = options.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
+  const engine = common.engine ?? getDefaultEngine();
+  return withSource(source, common, async (src) => {
+    const fileName = fileNameOpt ?? (src.name ? path.basename(src.name) : 'file');
+    const fileContentType = explicitType ?? src.contentType ?? inferContentType(fileName) ?? 'application/octet-stream';
+    const r = await runNative(
+      () => engine.nativeEngine().postPresignedForm(
+        { url, fields: pairs, fileField, fileName, fileContentType, source: src.native, ...common.job },
+        safeProgress(common.onProgress),
+      ),
+      { signal: common.signal, onProgress: common.onProgress, site },
+    );
+    const out: PostPresignedFormResult = { status: r.status, bytes: r.bytes, md5: r.md5 };
+    if (r.location) out.location = r.location;
+    return out;
+  });
+}
+
+/** @internal Checks a part list and lays the parts over a source of `size` bytes. */
+export function layoutParts(parts: unknown, size: number, partSizeBytes: number): { partNumber: number; url: string; offset: number; length: number }[] {
+  if (!Array.isArray(parts) || parts.length === 0) throw invalid('parts', 'a non-empty array of { partNumber, url }', parts);
+  const seen = new Set<number>();
+  const checked = parts.map((p, i) => {
+    if (!isPlainObject(p)) throw invalid(`parts[${i}]`, 'an object { partNumber, url }', p);
+    const partNumber = checkInteger(`parts[${i}].partNumber`, p.partNumber, { min: 1, max: 10000 });
+    if (seen.has(partNumber)) {
+      throw new InvalidArgumentError(`parts[${i}].partNumber ${partNumber} appears twice; each part needs its own URL`, { field: `parts[${i}].partNumber`, received: String(partNumber) });
+    }
+    seen.add(partNumber);
+    return { partNumber, url: checkUrl(`parts[${i}].url`, p.url) };
+  });
+  checked.sort((a, b) => a.partNumber - b.partNumber);
+  const needed = size === 0 ? 1 : Math.ceil(size / partSizeBytes);
+  if (checked.length !== needed) {
+    throw new InvalidArgumentError(
+      `parts has ${checked.length} URL(s) but ${size} bytes in parts of ${partSizeBytes} bytes need ${needed}; ` +
+        'ask for as many part URLs as parts, or change partSizeBytes',
+      { field: 'parts', received: `${checked.length} parts` },
+    );
+  }
+  return checked.map((p, i) => ({ ...p, offset: i * partSizeBytes, length: Math.min(partSizeBytes, size - i * partSizeBytes) }));
+}
+
+/** PUTs each part of the source to its presigned URL, `concurrency` at a time (default 4). */
+export async function uploadPresignedParts(
+  parts: PresignedPart[],
+  source: Source,
+  options: UploadPresignedPartsOptions,
+): Promise<UploadPresignedPartsResult> {
+  const site = new Error();
+  if (!isPlainObject(options)) throw invalid('options', 'an options object with partSizeBytes', options);
+  const common = checkUploadCommon('options', options, ['partSizeBytes', 'headers']);
+  const partSizeBytes = checkInteger('options.partSizeBytes', options.partSizeBytes, { min: 1 });
+  const headers = options.headers === undefined ? undefined : checkHeaders('options.headers', options.headers);
+  if (!Array.isArray(parts) || parts.length === 0) throw invalid('parts', 'a non-empty array of { partNumber, url }', parts);
+  const engine = common.engine ?? getDefaultEngine();
+  return withSource(source, common, async (src) => {
+    const laid = layoutParts(parts, src.size, partSizeBytes);
+    const r = await runNative(
+      () => engine.nativeEngine().uploadPresignedParts(
+        { parts: laid, source: src.native, headers: headerPairs(headers), concurrency: common.concurrency ?? 4, ...common.job },
+        safeProgress(common.onProgress),
+      ),
+      { signal: common.signal, onProgress: common.onProgress, site },
+    );
+    return { parts: r.parts, md5: r.md5, bytes: r.bytes };
+  });
+}

@@ -1,0 +1,115 @@
+// JobBridge: thread-safe function plumbing for one job.
+#include "job_bridge.h"
+
+namespace uplift::addon {
+
+namespace {
+// Runs at environment teardown before the job's thread-safe function is torn down
+// (registered after it): closing the engine joins its threads, so no engine thread can
+// touch the function afterwards.
+void CloseEngineAtTeardown(void* arg) {
+  auto* ctx = static_cast<BridgeContext*>(arg);
+  ctx->hookActive = false;
+  if (ctx->engine) ctx->engine->close();
+}
+}  // namespace
+
+void CallJs(Napi::Env env, Napi::Function, BridgeContext* ctx, BridgeEvent* ev) {
+  std::unique_ptr<BridgeEvent> event(ev);
+  if (env == nullptr || ctx == nullptr || !event) return;  // environment is going away
+  Napi::HandleScope scope(env);
+  if (!event->done) {
+    if (!ctx->onProgress.IsEmpty()) {
+      ctx->onProgress.Call({ProgressToJs(env, event->progress)});
+      if (env.IsExceptionPending()) env.GetAndClearPendingException();  // a throwing listener
+    }
+    return;
+  }
+  if (event->error.code.empty() && event->result) {
+    Napi::Value v = event->result(env);
+    if (env.IsExceptionPending()) {
+      ctx->deferred.Reject(env.GetAndClearPendingException().Value());
+    } else {
+      ctx->deferred.Resolve(v);
+    }
+  } else {
+    ctx->deferred.Reject(ErrorToJs(env, event->error));
+  }
+  ctx->keep.refs.clear();
+  if (ctx->hookActive) {
+    napi_remove_env_cleanup_hook(env, CloseEngineAtTeardown, ctx);
+    ctx->hookActive = false;
+  }
+  std::shared_ptr<JobBridge> self = std::move(ctx->self);
+  if (self) self->tsfn.Release();
+}
+
+std::shared_ptr<JobBridge> JobBridge::Create(Napi::Env env, Napi::Value onProgress,
+                                             std::shared_ptr<Engine> engine, KeepAlive keep,
+                                             Napi::Promise* promise) {
+  auto bridge = std::make_shared<JobBridge>();
+  auto* ctx = new BridgeContext(env);
+  if (onProgress.IsFunction()) ctx->onProgress = Napi::Persistent(onProgress.As<Napi::Function>());
+  ctx->keep = std::move(keep);
+  ctx->engine = std::move(engine);
+  ctx->self = bridge;
+  *promise = ctx->deferred.Promise();
+  bridge->tsfn = BridgeTsfn::New(env, "uplift.job", 0, 1, ctx,
+                                 [](Napi::Env, void*, BridgeContext* c) { delete c; });
+  napi_add_env_cleanup_hook(env, CloseEngineAtTeardown, ctx);
+  ctx->hookActive = true;
+  return bridge;
+}
+
+void JobBridge::progress(const Progress& p) {
+  if (finished.load(std::memory_order_acquire)) return;
+  auto* ev = new BridgeEvent();
+  ev->progress = p;
+  if (tsfn.NonBlockingCall(ev) != napi_ok) delete ev;
+}
+
+void JobBridge::finish(const Error& err, std::function<Napi::Value(Napi::Env)> result) {
+  if (finished.exchange(true)) return;
+  auto* ev = new BridgeEvent();
+  ev->done = true;
+  ev->error = err;
+  ev->result = std::move(result);
+  if (tsfn.NonBlockingCall(ev) != napi_ok) delete ev;  // environment closing: nobody waits
+}
+
+Napi::Object JobBridge::Handle(Napi::Env env, Napi::Promise promise, std::shared_ptr<Job> job) {
+  Napi::Object h = Napi::Object::New(env);
+  h.Set("promise", promise);
+  h.Set("cancel", Napi::Function::New(env, [job](const Napi::CallbackInfo& info) {
+          if (!job) return;
+          std::string msg = "the upload was aborted";
+          if (info.Length() > 0 && info[0].IsString()) msg = info[0].As<Napi::String>().Utf8Value();
+          job->cancel(makeError(codes::kAborted, msg));
+        }));
+  return h;
+}
+
+StartedJob StartJob(Napi::Env env, const std::shared_ptr<Engine>& engine, Napi::Object spec,
+                    Napi::Value onProgress, KeepAlive keep) {
+  StartedJob s{nullptr, nullptr, Napi::Promise::Deferred::New(env).Promise()};
+  s.bridge = JobBridge::Create(env, onProgress, engine, std::move(keep), &s.promise);
+  JobOptions jo = ToJobOptions(spec, engine->defaultJobOptions());
+  if (onProgress.IsFunction()) {
+    std::shared_ptr<JobBridge> bridge = s.bridge;
+    jo.onProgress = [bridge](const Progress& p) { bridge->progress(p); };
+  }
+  s.job = engine->newJob(std::move(jo));
+  if (!s.job) s.bridge->finish(makeError(codes::kEngineClosed, "the engine was closed"), nullptr);
+  return s;
+}
+
+Napi::Object RejectedHandle(Napi::Env env, const Error& err) {
+  auto deferred = Napi::Promise::Deferred::New(env);
+  deferred.Reject(ErrorToJs(env, err));
+  Napi::Object h = Napi::Object::New(env);
+  h.Set("promise", deferred.Promise());
+  h.Set("cancel", Napi::Function::New(env, [](const Napi::CallbackInfo&) {}));
+  return h;
+}
+
+}  // namespace uplift::addon

@@ -1,0 +1,117 @@
+// Engine: thread ownership, the shared DNS/TLS cache, job creation and shutdown.
+#include "engine.h"
+
+#include <algorithm>
+#include <mutex>
+
+#include "io_thread.h"
+
+namespace uplift {
+
+void ensureCurlGlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+Engine::Engine(EngineOptions opts) : opts_(std::move(opts)) {
+  ensureCurlGlobalInit();
+  opts_.threads = std::max(1, std::min(16, opts_.threads));
+  share_ = curl_share_init();
+  curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+  curl_share_setopt(share_, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+  curl_share_setopt(share_, CURLSHOPT_USERDATA, this);
+  curl_share_setopt(share_, CURLSHOPT_LOCKFUNC,
+                    +[](CURL*, curl_lock_data data, curl_lock_access, void* self) {
+                      static_cast<Engine*>(self)->shareLocks_[data].lock();
+                    });
+  curl_share_setopt(share_, CURLSHOPT_UNLOCKFUNC, +[](CURL*, curl_lock_data data, void* self) {
+    static_cast<Engine*>(self)->shareLocks_[data].unlock();
+  });
+  for (int i = 0; i < opts_.threads; ++i) {
+    threads_.emplace_back(new IoThread(i, share_, opts_.tls, opts_.maxConnectionsPerHost));
+  }
+  worker_ = std::thread([this] { workLoop(); });
+}
+
+Engine::~Engine() {
+  close();
+  curl_share_cleanup(share_);
+}
+
+JobOptions Engine::defaultJobOptions() const {
+  JobOptions o;
+  o.retry = opts_.retry;
+  o.timeouts = opts_.timeouts;
+  return o;
+}
+
+std::shared_ptr<Job> Engine::newJob(JobOptions opts) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return nullptr;
+  int index = static_cast<int>(nextThread_++ % threads_.size());
+  auto job = std::make_shared<Job>(this, index, std::move(opts));
+  jobs_.erase(std::remove_if(jobs_.begin(), jobs_.end(),
+                             [](const std::weak_ptr<Job>& w) { return w.expired(); }),
+              jobs_.end());
+  jobs_.push_back(job);
+  return job;
+}
+
+void Engine::send(const std::shared_ptr<Job>& job, HttpRequest req, Transfer::Done done) {
+  auto t = std::make_shared<Transfer>(job, std::move(req), std::move(done));
+  threads_[static_cast<size_t>(job->thread()) % threads_.size()]->submit(std::move(t));
+}
+
+bool Engine::runWork(std::function<void()> work) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return false;
+    work_.push_back(std::move(work));
+  }
+  workCv_.notify_one();
+  return true;
+}
+
+void Engine::workLoop() {
+  for (;;) {
+    std::function<void()> w;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      workCv_.wait(lock, [this] { return closed_ || !work_.empty(); });
+      if (work_.empty()) return;  // closed and drained
+      w = std::move(work_.front());
+      work_.pop_front();
+    }
+    w();
+  }
+}
+
+void Engine::wakeThread(int index) {
+  if (index >= 0 && static_cast<size_t>(index) < threads_.size()) threads_[index]->wake();
+}
+
+bool Engine::closed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return closed_;
+}
+
+void Engine::close() {
+  std::vector<std::shared_ptr<Job>> live;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closed_) return;
+    closed_ = true;
+    for (auto& w : jobs_) {
+      if (auto j = w.lock()) live.push_back(std::move(j));
+    }
+    jobs_.clear();
+  }
+  Error reason = makeError(codes::kEngineClosed,
+                           "the engine was closed while this upload was running");
+  for (auto& j : live) j->cancel(reason);
+  workCv_.notify_all();
+  if (worker_.joinable()) worker_.join();  // queued work sees cancelled jobs and ends fast
+  for (auto& t : threads_) t->stop(reason);
+}
+
+}  // namespace uplift

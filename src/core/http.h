@@ -1,0 +1,73 @@
+// One HTTP exchange as the engine sees it: what to send, what came back, how long to wait.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "source.h"
+
+namespace uplift {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+struct FormField {
+  std::string name;
+  std::string value;
+};
+
+// A multipart/form-data body built with curl_mime: fields, then the file part streamed from
+// its source, then fieldsAfterFile (S3 ignores fields after the file; kept for fidelity).
+struct FormBody {
+  std::vector<FormField> fields;
+  std::string fileField = "file";
+  std::string fileName;
+  std::string fileContentType;  // empty = application/octet-stream
+  BodyRange file;
+  std::vector<FormField> fieldsAfterFile;
+};
+
+struct HttpRequest {
+  std::string method = "PUT";
+  std::string url;
+  Headers headers;
+  BodyRange body;          // streamed body; ignored when `form` or `inlineBody` is used
+  std::string inlineBody;  // small bodies (JSON) sent from memory
+  bool hasInlineBody = false;
+  bool isForm = false;
+  FormBody form;
+  std::vector<long> expectStatus;  // empty = any 2xx
+  size_t maxResponseBody = 64 * 1024;
+  int partNumber = 0;  // for errors and logs; 0 when not part-based
+};
+
+struct HttpResponse {
+  long status = 0;
+  Headers headers;  // names lower-cased, in arrival order, of the final response only
+  std::string body; // truncated to HttpRequest::maxResponseBody
+  uint64_t bytesSent = 0;  // body bytes handed to curl in the final attempt
+  int attempts = 0;
+
+  // First header with this lower-case name, or "".
+  std::string header(const std::string& lowerName) const;
+};
+
+struct Timeouts {
+  long connectMs = 10000;   // TCP + TLS handshake
+  long stallMs = 30000;     // no byte sent or received for this long
+  long overallMs = 0;       // whole job (all parts, all retries); 0 = none
+};
+
+struct RetryPolicy {
+  int maxAttempts = 4;      // first try included
+  long baseDelayMs = 200;   // doubled each retry, with jitter
+  long maxDelayMs = 20000;  // cap on one wait (Retry-After included)
+};
+
+struct TlsOptions {
+  std::string caFile;               // extra CA bundle (PEM); empty = system default
+  bool insecureSkipVerify = false;  // only when the caller asked for it by name
+};
+
+}  // namespace uplift

@@ -1,0 +1,245 @@
+// IoThread: the multi loop, completion classification and retry scheduling.
+#include "io_thread.h"
+
+#include "retry.h"
+
+namespace uplift {
+
+IoThread::IoThread(int index, CURLSH* share, const TlsOptions& tls, long maxConnectionsPerHost)
+    : index_(index), share_(share), tls_(tls), multi_(curl_multi_init()),
+      rng_(std::random_device{}() + static_cast<unsigned>(index)) {
+  curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost);
+  curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, maxConnectionsPerHost * 4);
+  thread_ = std::thread([this] { run(); });
+}
+
+IoThread::~IoThread() {
+  if (thread_.joinable()) stop(makeError(codes::kEngineClosed, "the engine was closed"));
+  curl_multi_cleanup(multi_);
+}
+
+void IoThread::submit(std::shared_ptr<Transfer> t) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!stopping_) {
+      incoming_.push_back(std::move(t));
+      activeCount_.fetch_add(1);
+      t = nullptr;
+    }
+  }
+  if (t) {
+    t->finish(makeError(codes::kEngineClosed, "the engine was closed; create a new Engine"));
+    return;
+  }
+  curl_multi_wakeup(multi_);
+}
+
+void IoThread::wake() { curl_multi_wakeup(multi_); }
+
+void IoThread::stop(const Error& reason) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+    stopReason_ = reason;
+  }
+  curl_multi_wakeup(multi_);
+  if (thread_.joinable()) thread_.join();
+}
+
+Error IoThread::cancelError(Transfer& t) const {
+  Error e = t.job().cancelReason();
+  if (e.code.empty()) e = makeError(codes::kAborted, "the upload was aborted");
+  e.partNumber = t.request().partNumber;
+  return e;
+}
+
+void IoThread::start(std::shared_ptr<Transfer> t) {
+  if (t->job().cancelled()) {
+    activeCount_.fetch_sub(1);
+    t->finish(cancelError(*t));
+    return;
+  }
+  Error err;
+  if (!t->prepare(share_, tls_, &err)) {
+    t->endAttempt(false);
+    activeCount_.fetch_sub(1);
+    t->finish(err);
+    return;
+  }
+  CURL* easy = t->easy();
+  active_[easy] = std::move(t);
+  curl_multi_add_handle(multi_, easy);
+}
+
+void IoThread::failOrRetry(std::shared_ptr<Transfer> t, Error err) {
+  const RetryPolicy& policy = t->job().options().retry;
+  err.attempts = t->attempt();
+  if (t->job().cancelled()) err = cancelError(*t);
+  bool again = err.retryable && t->attempt() < policy.maxAttempts && !t->job().cancelled();
+  if (again) {
+    std::uniform_real_distribution<double> dist(0.0, 1.0);
+    long delay = backoffDelayMs(policy, t->attempt(), err.retryAfterMs, dist(rng_));
+    auto due = Clock::now() + std::chrono::milliseconds(delay);
+    if (due < t->job().deadline()) {
+      waiting_.emplace(due, std::move(t));
+      return;
+    }
+  }
+  if (t->job().pastDeadline() && err.code != codes::kAborted) {
+    std::string was = err.message;
+    err.code = codes::kTimeout;
+    err.timeoutKind = "overall";
+    err.retryable = false;
+    err.message = "the upload did not finish within the overall timeout (last error: " + was + ")";
+  }
+  activeCount_.fetch_sub(1);
+  t->finish(err);
+}
+
+void IoThread::completed(CURL* easy, CURLcode rc) {
+  auto it = active_.find(easy);
+  if (it == active_.end()) return;
+  std::shared_ptr<Transfer> t = std::move(it->second);
+  active_.erase(it);
+  curl_multi_remove_handle(multi_, easy);
+
+  long status = 0;
+  curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+  t->response().status = status;
+  curl_off_t connectUs = 0;
+  curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connectUs);
+  long reused = 0;
+  curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &reused);
+
+  Error err;
+  if (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_READ_ERROR) {
+    if (!t->localError().code.empty()) {
+      err = t->localError();
+    } else if (t->job().cancelled()) {
+      err = cancelError(*t);
+    } else if (t->stalled()) {
+      err = makeError(codes::kTimeout, "no bytes moved for " +
+                                           std::to_string(t->job().options().timeouts.stallMs) +
+                                           " ms (stall timeout)");
+      err.timeoutKind = "stall";
+      err.retryable = true;
+    } else if (t->job().pastDeadline()) {
+      err = makeError(codes::kTimeout, "the upload did not finish within the overall timeout");
+      err.timeoutKind = "overall";
+    } else {
+      err = makeError(codes::kInternal, "the transfer was stopped for an unknown reason");
+    }
+    err.curlCode = rc;
+    err.partNumber = t->request().partNumber;
+  } else {
+    bool connected = connectUs > 0 || status > 0;
+    err = classifyOutcome(rc, t->errorText(), connected, t->request(), t->response());
+  }
+  bool ok = err.code.empty();
+  t->endAttempt(ok);
+  if (ok) {
+    activeCount_.fetch_sub(1);
+    t->finish(err);
+  } else {
+    failOrRetry(std::move(t), std::move(err));
+  }
+}
+
+void IoThread::sweepCancelled() {
+  for (auto it = active_.begin(); it != active_.end();) {
+    if (it->second->job().cancelled()) {
+      std::shared_ptr<Transfer> t = std::move(it->second);
+      CURL* easy = it->first;
+      it = active_.erase(it);
+      curl_multi_remove_handle(multi_, easy);
+      t->endAttempt(false);
+      activeCount_.fetch_sub(1);
+      t->finish(cancelError(*t));
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = waiting_.begin(); it != waiting_.end();) {
+    if (it->second->job().cancelled()) {
+      std::shared_ptr<Transfer> t = std::move(it->second);
+      it = waiting_.erase(it);
+      activeCount_.fetch_sub(1);
+      t->finish(cancelError(*t));
+    } else {
+      ++it;
+    }
+  }
+}
+
+long IoThread::pollTimeoutMs() {
+  long timeout = 1000;
+  long curlTimeout = -1;
+  curl_multi_timeout(multi_, &curlTimeout);
+  if (curlTimeout >= 0 && curlTimeout < timeout) timeout = curlTimeout;
+  if (!waiting_.empty()) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(waiting_.begin()->first -
+                                                                    Clock::now())
+                  .count();
+    if (ms < 0) ms = 0;
+    if (ms < timeout) timeout = static_cast<long>(ms);
+  }
+  return timeout;
+}
+
+void IoThread::run() {
+  for (;;) {
+    std::vector<std::shared_ptr<Transfer>> fresh;
+    bool stopping;
+    Error reason;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      fresh.swap(incoming_);
+      stopping = stopping_;
+      reason = stopReason_;
+    }
+    if (stopping) {
+      // Finish everything still here with the stop reason, then leave.
+      for (auto& t : fresh) {
+        activeCount_.fetch_sub(1);
+        t->finish(reason);
+      }
+      for (auto& kv : active_) {
+        curl_multi_remove_handle(multi_, kv.first);
+        kv.second->endAttempt(false);
+        activeCount_.fetch_sub(1);
+        kv.second->finish(reason);
+      }
+      active_.clear();
+      for (auto& kv : waiting_) {
+        activeCount_.fetch_sub(1);
+        kv.second->finish(reason);
+      }
+      waiting_.clear();
+      std::lock_guard<std::mutex> lock(mu_);
+      if (incoming_.empty()) return;
+      continue;  // finish() callbacks may have submitted more: fail those too
+    }
+    for (auto& t : fresh) start(std::move(t));
+    auto now = Clock::now();
+    while (!waiting_.empty() && waiting_.begin()->first <= now) {
+      std::shared_ptr<Transfer> t = std::move(waiting_.begin()->second);
+      waiting_.erase(waiting_.begin());
+      start(std::move(t));
+    }
+    sweepCancelled();
+
+    int running = 0;
+    curl_multi_perform(multi_, &running);
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+      if (msg->msg == CURLMSG_DONE) completed(msg->easy_handle, msg->data.result);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!incoming_.empty() || stopping_) continue;
+    }
+    curl_multi_poll(multi_, nullptr, 0, static_cast<int>(pollTimeoutMs()), nullptr);
+  }
+}
+
+}  // namespace uplift

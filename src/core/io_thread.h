@@ -1,0 +1,63 @@
+// One I/O thread: a libcurl multi handle driving many transfers at once, with the retry
+// timers of the transfers it owns. Connections are cached per thread (libcurl does not allow
+// sharing one connection cache across threads); DNS and TLS sessions are shared engine-wide.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "http.h"
+#include "transfer.h"
+
+namespace uplift {
+
+class IoThread {
+ public:
+  IoThread(int index, CURLSH* share, const TlsOptions& tls, long maxConnectionsPerHost);
+  ~IoThread();
+
+  // Any thread. The transfer runs on this thread from now on.
+  void submit(std::shared_ptr<Transfer> t);
+  // Any thread: wakes the loop (to notice cancellations).
+  void wake();
+  // Any thread but this one: every transfer still here finishes with `reason`; joins.
+  void stop(const Error& reason);
+  size_t activeCount() const { return activeCount_.load(); }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  void run();
+  void start(std::shared_ptr<Transfer> t);
+  void completed(CURL* easy, CURLcode rc);
+  void failOrRetry(std::shared_ptr<Transfer> t, Error err);
+  void sweepCancelled();
+  long pollTimeoutMs();
+  Error cancelError(Transfer& t) const;
+
+  const int index_;
+  CURLSH* share_;
+  TlsOptions tls_;
+  CURLM* multi_;
+  std::thread thread_;
+  std::atomic<size_t> activeCount_{0};
+
+  std::mutex mu_;  // guards the three below
+  std::vector<std::shared_ptr<Transfer>> incoming_;
+  bool stopping_ = false;
+  Error stopReason_;
+
+  // Owned by the I/O thread only.
+  std::unordered_map<CURL*, std::shared_ptr<Transfer>> active_;
+  std::multimap<Clock::time_point, std::shared_ptr<Transfer>> waiting_;  // retries by due time
+  std::mt19937_64 rng_;
+};
+
+}  // namespace uplift

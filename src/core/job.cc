@@ -1,0 +1,78 @@
+// Job: cancellation, progress and deadline shared by every transfer of one upload.
+#include "job.h"
+
+#include "engine.h"
+
+namespace uplift {
+
+namespace {
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             Job::Clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+Job::Job(Engine* engine, int thread, JobOptions opts)
+    : engine_(engine), thread_(thread), opts_(std::move(opts)) {
+  deadline_ = opts_.timeouts.overallMs > 0
+                  ? Clock::now() + std::chrono::milliseconds(opts_.timeouts.overallMs)
+                  : Clock::time_point::max();
+}
+
+void Job::cancel(Error reason) {
+  {
+    std::lock_guard<std::mutex> lock(reasonMu_);
+    if (cancelled_.load(std::memory_order_acquire)) return;
+    reason_ = std::move(reason);
+    cancelled_.store(true, std::memory_order_release);
+  }
+  if (engine_) engine_->wakeThread(thread_);
+}
+
+Error Job::cancelReason() const {
+  std::lock_guard<std::mutex> lock(reasonMu_);
+  return reason_;
+}
+
+void Job::setTotals(uint64_t totalBytes, uint32_t partsTotal) {
+  total_.store(totalBytes);
+  partsTotal_.store(partsTotal);
+}
+
+void Job::addSent(int64_t delta) {
+  if (delta >= 0) {
+    sent_.fetch_add(static_cast<uint64_t>(delta), std::memory_order_relaxed);
+  } else {
+    sent_.fetch_sub(static_cast<uint64_t>(-delta), std::memory_order_relaxed);
+  }
+}
+
+void Job::partDone() { partsDone_.fetch_add(1, std::memory_order_relaxed); }
+
+Progress Job::snapshot() const {
+  Progress p;
+  p.bytesSent = sent_.load(std::memory_order_relaxed);
+  p.totalBytes = total_.load(std::memory_order_relaxed);
+  p.partsDone = partsDone_.load(std::memory_order_relaxed);
+  p.partsTotal = partsTotal_.load(std::memory_order_relaxed);
+  if (p.bytesSent > p.totalBytes) p.bytesSent = p.totalBytes;
+  return p;
+}
+
+void Job::maybeEmitProgress(bool force) {
+  if (!opts_.onProgress) return;
+  int64_t now = nowMs();
+  int64_t last = lastEmitMs_.load(std::memory_order_relaxed);
+  if (!force) {
+    if (now - last < opts_.progressIntervalMs) return;
+    if (!lastEmitMs_.compare_exchange_strong(last, now)) return;  // another thread emits
+  } else {
+    lastEmitMs_.store(now);
+  }
+  opts_.onProgress(snapshot());
+}
+
+bool Job::pastDeadline() const { return Clock::now() >= deadline_; }
+
+}  // namespace uplift

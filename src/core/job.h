@@ -1,0 +1,78 @@
+// A Job is one user-visible upload (one PUT, one form POST, or all parts of a multipart
+// upload): it carries cancellation, progress counters, the deadline and the options that
+// every transfer of the job shares. Counters are atomics: any engine thread may touch them.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+
+#include "error.h"
+#include "http.h"
+
+namespace uplift {
+
+class Engine;
+
+struct Progress {
+  uint64_t bytesSent = 0;
+  uint64_t totalBytes = 0;
+  uint32_t partsDone = 0;
+  uint32_t partsTotal = 0;
+};
+
+// Called on engine threads, at most every progressIntervalMs and once more at the end
+// (by the job's owner). Must be cheap and thread-safe.
+using ProgressFn = std::function<void(const Progress&)>;
+
+struct JobOptions {
+  RetryPolicy retry;
+  Timeouts timeouts;
+  ProgressFn onProgress;
+  long progressIntervalMs = 100;
+};
+
+class Job {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  Job(Engine* engine, int thread, JobOptions opts);
+
+  // Thread-safe. The first reason wins; transfers of the job stop promptly.
+  void cancel(Error reason);
+  bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
+  Error cancelReason() const;
+
+  void setTotals(uint64_t totalBytes, uint32_t partsTotal);
+  void addSent(int64_t delta);  // negative when a failed attempt's bytes are rolled back
+  void partDone();
+  Progress snapshot() const;
+  // Emits progress when the interval has passed (or always when force).
+  void maybeEmitProgress(bool force);
+
+  int thread() const { return thread_; }
+  Engine* engine() const { return engine_; }
+  const JobOptions& options() const { return opts_; }
+  // Time left before the overall timeout, or a very large value when none.
+  bool pastDeadline() const;
+  Clock::time_point deadline() const { return deadline_; }
+
+ private:
+  Engine* engine_;
+  int thread_;
+  JobOptions opts_;
+  Clock::time_point deadline_;
+  std::atomic<bool> cancelled_{false};
+  mutable std::mutex reasonMu_;
+  Error reason_;  // guarded by reasonMu_
+  std::atomic<uint64_t> sent_{0};
+  std::atomic<uint64_t> total_{0};
+  std::atomic<uint32_t> partsDone_{0};
+  std::atomic<uint32_t> partsTotal_{0};
+  std::atomic<int64_t> lastEmitMs_{0};
+};
+
+}  // namespace uplift

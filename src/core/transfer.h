@@ -1,0 +1,75 @@
+// One HTTP request of a job, possibly attempted several times. Owned by the I/O thread that
+// runs it from submit to completion: all members below are touched only by that thread,
+// except `job` (shared, thread-safe) and the immutable request.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "error.h"
+#include "http.h"
+#include "job.h"
+#include "md5.h"
+
+namespace uplift {
+
+class Transfer {
+ public:
+  // Called once on the I/O thread with err.code empty on success.
+  using Done = std::function<void(const Error& err, HttpResponse& resp)>;
+
+  Transfer(std::shared_ptr<Job> job, HttpRequest req, Done done);
+  ~Transfer();
+  Transfer(const Transfer&) = delete;
+  Transfer& operator=(const Transfer&) = delete;
+
+  // Prepares a fresh easy handle for the next attempt. False with *err when it cannot.
+  bool prepare(CURLSH* share, const TlsOptions& tls, Error* err);
+  // Releases the attempt's handle and rolls back bytes counted for progress.
+  void endAttempt(bool success);
+
+  CURL* easy() const { return easy_; }
+  const HttpRequest& request() const { return req_; }
+  HttpResponse& response() { return resp_; }
+  Job& job() { return *job_; }
+  const std::shared_ptr<Job>& jobPtr() const { return job_; }
+  int attempt() const { return attempt_; }
+  const char* errorText() const { return errbuf_; }
+  // Set when the read callback failed (source error) or the stall watchdog fired.
+  const Error& localError() const { return localError_; }
+  bool stalled() const { return stalled_; }
+  void finish(const Error& err);
+
+ private:
+  static size_t onRead(char* buf, size_t size, size_t n, void* self);
+  static int onSeek(void* self, curl_off_t offset, int origin);
+  static size_t onHeader(char* buf, size_t size, size_t n, void* self);
+  static size_t onWrite(char* buf, size_t size, size_t n, void* self);
+  static int onProgress(void* self, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                        curl_off_t ulnow);
+  size_t readBody(const BodyRange& range, uint64_t* pos, char* buf, size_t max);
+  bool buildForm(Error* err);
+
+  std::shared_ptr<Job> job_;
+  const HttpRequest req_;
+  Done done_;
+  HttpResponse resp_;
+  CURL* easy_ = nullptr;
+  curl_mime* mime_ = nullptr;
+  curl_slist* headerList_ = nullptr;
+  int attempt_ = 0;
+  uint64_t readPos_ = 0;     // offset within the body (or form file) of the next read
+  uint64_t formFilePos_ = 0;
+  int64_t counted_ = 0;      // bytes added to job progress in this attempt
+  uint64_t lastUl_ = 0, lastDl_ = 0;
+  std::chrono::steady_clock::time_point lastActivity_;
+  bool stalled_ = false;
+  bool finished_ = false;
+  Error localError_;
+  char errbuf_[CURL_ERROR_SIZE];
+};
+
+}  // namespace uplift
