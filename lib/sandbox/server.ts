@@ -57,7 +57,8 @@ export async function startFront(o: FrontOptions): Promise<Front> {
     else socket.destroy();
   });
 
-  function stall(ms: number, req: IncomingMessage): Promise<void> {
+  /** Waits `ms`, or less when the client goes away or the front closes. */
+  function stall(ms: number, res: ServerResponse): Promise<void> {
     return new Promise((resolve) => {
       const s = {
         timer: setTimeout(() => wake(), ms),
@@ -66,11 +67,11 @@ export async function startFront(o: FrontOptions): Promise<Front> {
       const wake = (): void => {
         clearTimeout(s.timer);
         stalls.delete(s);
-        req.off('close', wake);
+        res.off('close', wake);
         resolve();
       };
       stalls.add(s);
-      req.on('close', wake);
+      res.on('close', wake);
     });
   }
 
@@ -152,7 +153,7 @@ export async function startFront(o: FrontOptions): Promise<Front> {
       return true;
     }
     if ('stallMs' in f) {
-      await stall(f.stallMs, req);
+      await stall(f.stallMs, res);
       return false;
     }
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(BROKEN_JSON)) });
@@ -163,8 +164,8 @@ export async function startFront(o: FrontOptions): Promise<Front> {
   function renderError(vendor: VendorEmulator, res: ServerResponse, e: VendorError): void {
     const code = e.code || vendor.defaultCode(e.status);
     const headers: Record<string, string> = { ...e.headers };
-    // an oversized body is not drained: answer and close, as front proxies do
-    if (e.status === 413) headers.connection = 'close';
+    // an oversized body not read to its end: answer and close, as front proxies do
+    if (e.status === 413 && !res.req.complete) headers.connection = 'close';
     sendJson(res, e.status, vendor.errorBody(e.status, code, e.message, e.extra), headers);
   }
 

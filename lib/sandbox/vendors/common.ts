@@ -46,6 +46,12 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** Default cap of a JSON request body: 1 MiB. */
 export const JSON_BODY_MAX_BYTES = 1024 * 1024;
+/**
+ * Bytes over a cap that are still read (and dropped) before answering 413, so that the
+ * client can read the answer; a body announced or sent beyond it gets 413 and a closed
+ * connection at once.
+ */
+export const DRAIN_ALLOWANCE_BYTES = 64 * 1024 * 1024;
 
 export interface ReadJsonOptions {
   /** bytes; default JSON_BODY_MAX_BYTES; over → 413 */
@@ -77,7 +83,7 @@ export function hasBody(req: IncomingMessage): boolean {
 export async function readJson(ctx: VendorContext, o: ReadJsonOptions = {}): Promise<unknown> {
   const max = o.maxBytes ?? JSON_BODY_MAX_BYTES;
   const declared = Number(ctx.req.headers['content-length'] ?? NaN);
-  if (Number.isFinite(declared) && declared > max) {
+  if (Number.isFinite(declared) && declared > max + DRAIN_ALLOWANCE_BYTES) {
     throw new VendorError(413, '', `request body of ${declared} bytes is over the ${max}-byte limit`);
   }
   const raw = await readBounded(ctx, max);
@@ -110,14 +116,17 @@ function readBounded(ctx: VendorContext, max: number): Promise<Buffer> {
     };
     const onData = (c: Buffer): void => {
       size += c.length;
-      if (size > max) {
+      if (size > max + DRAIN_ALLOWANCE_BYTES) {
         body.pause();
         done(new VendorError(413, '', `request body is over the ${max}-byte limit`));
         return;
       }
-      parts.push(c);
+      if (size <= max) parts.push(c);
     };
-    const onEnd = (): void => done(undefined, Buffer.concat(parts));
+    const onEnd = (): void => {
+      if (size > max) done(new VendorError(413, '', `request body of ${size} bytes is over the ${max}-byte limit`));
+      else done(undefined, Buffer.concat(parts));
+    };
     const onError = (): void => done(new ClientGoneError());
     const onClose = (): void => { if (!ctx.req.complete) done(new ClientGoneError()); };
     body.on('data', onData);

@@ -26,7 +26,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { asObject, contentTypeOf, extensionOf, header, isCount, randomDigits, randomHex, readJson, sendJson, VendorError } from './common';
+import { asObject, contentTypeOf, DRAIN_ALLOWANCE_BYTES, extensionOf, header, isCount, randomDigits, randomHex, readJson, sendJson, VendorError } from './common';
 import { parseForm } from './multipart';
 import type { VendorContext, VendorDeps, VendorEmulator, VendorRoute } from './types';
 
@@ -75,9 +75,12 @@ export function createKore(deps: VendorDeps, apiKey: string): VendorEmulator {
     if (!k || k !== apiKey) throw new VendorError(401, 'UNAUTHORIZED', k ? 'invalid API key' : 'missing x-api-key header');
   }
 
+  /** bytes of a whole form body carrying a file of `cap` bytes, past which the body is not drained */
+  const bodyBound = (cap: number): number => cap + FORM_OVERHEAD_BYTES + DRAIN_ALLOWANCE_BYTES;
+
   function checkDeclaredSize(ctx: VendorContext, cap: number): void {
     const declared = Number(ctx.req.headers['content-length'] ?? NaN);
-    if (Number.isFinite(declared) && declared > cap + FORM_OVERHEAD_BYTES) {
+    if (Number.isFinite(declared) && declared > bodyBound(cap)) {
       throw new VendorError(413, 'FILE_TOO_LARGE', `request body of ${declared} bytes is over the ${cap}-byte file limit`);
     }
   }
@@ -97,15 +100,15 @@ export function createKore(deps: VendorDeps, apiKey: string): VendorEmulator {
     return `${deps.origin()}/kore/api/getMediaStream/orgFiles/${name}?${q.toString()}`;
   }
 
-  /** Stores `size` bytes from `body` as a new org file; answers { url, fileId }. */
-  async function store(ctx: VendorContext, body: Readable, size: number, ext: string, fileName: string, fileContext: string): Promise<void> {
+  /** Stores `size` bytes from `body` as a new org file; gives the answer { url, fileId }. */
+  async function store(body: Readable, size: number, ext: string, fileName: string, fileContext: string): Promise<{ url: string; fileId: string }> {
     const fileId = randomHex(12);
     const name = `f-${randomUUID()}.${ext}`;
     await deps.s3.putObject(deps.buckets.kore, `orgFiles/${name}`, body, size, {
       contentType: contentTypeOf(ext) ?? 'application/octet-stream',
       metadata: { 'file-id': fileId, 'file-context': encodeURIComponent(fileContext) },
     });
-    sendJson(ctx.res, 200, { url: mediaUrl(name, fileName), fileId });
+    return { url: mediaUrl(name, fileName), fileId };
   }
 
   const upload: VendorRoute = {
@@ -113,7 +116,7 @@ export function createKore(deps: VendorDeps, apiKey: string): VendorEmulator {
     async handle(ctx) {
       auth(ctx);
       checkDeclaredSize(ctx, KORE_MAX_FILE_BYTES);
-      const form = await parseForm(ctx, { tmpPath: await tmpFile(), maxFileBytes: KORE_MAX_FILE_BYTES });
+      const form = await parseForm(ctx, { tmpPath: await tmpFile(), maxFileBytes: KORE_MAX_FILE_BYTES, maxBodyBytes: bodyBound(KORE_MAX_FILE_BYTES) });
       const file = form.file;
       try {
         if (!file) throw new VendorError(400, 'INVALID_REQUEST', 'form field "file" is required');
@@ -122,7 +125,9 @@ export function createKore(deps: VendorDeps, apiKey: string): VendorEmulator {
         if (!fileContext) throw new VendorError(400, 'INVALID_REQUEST', 'form field "fileContext" is required');
         const ext = extensionOf(file.filename);
         if (!KORE_EXTENSIONS.includes(ext)) throw new VendorError(400, 'UNSUPPORTED_FILE_TYPE', `file extension ${JSON.stringify(ext)} is not supported; supported: ${KORE_EXTENSIONS.join(', ')}`);
-        await store(ctx, createReadStream(file.path), file.size, ext, file.filename, fileContext);
+        const answer = await store(createReadStream(file.path), file.size, ext, file.filename, fileContext);
+        await rm(file.path, { force: true });
+        sendJson(ctx.res, 200, answer);
       } finally {
         if (file) await rm(file.path, { force: true });
       }
@@ -176,7 +181,7 @@ export function createKore(deps: VendorDeps, apiKey: string): VendorEmulator {
         auth(ctx);
         const s = liveSession(id);
         checkDeclaredSize(ctx, KORE_MAX_CHUNK_BYTES);
-        const form = await parseForm(ctx, { tmpPath: await tmpFile(), maxFileBytes: KORE_MAX_CHUNK_BYTES });
+        const form = await parseForm(ctx, { tmpPath: await tmpFile(), maxFileBytes: KORE_MAX_CHUNK_BYTES, maxBodyBytes: bodyBound(KORE_MAX_CHUNK_BYTES) });
         const file = form.file;
         try {
           if (!file) throw new VendorError(400, 'INVALID_REQUEST', 'form field "file" is required');
@@ -221,9 +226,10 @@ export function createKore(deps: VendorDeps, apiKey: string): VendorEmulator {
           const merged = Readable.from((async function* () {
             for (let n = 0; n < count; n++) yield* createReadStream(join(dir, `chunk-${n}`));
           })(), { objectMode: false });
-          await store(ctx, merged, s.fileSize, s.fileExtension, s.fileName, s.fileContext);
+          const answer = await store(merged, s.fileSize, s.fileExtension, s.fileName, s.fileContext);
           sessions.delete(id);
           await rm(s.dir, { recursive: true, force: true });
+          sendJson(ctx.res, 200, answer);
         } finally {
           s.completing = false;
         }

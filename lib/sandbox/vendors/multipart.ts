@@ -33,6 +33,8 @@ export interface ParseFormOptions {
   maxFileBytes: number;
   /** name of the file field; default 'file' */
   fileField?: string;
+  /** bytes of the whole body beyond which parsing stops with 413 (default: no bound) */
+  maxBodyBytes?: number;
 }
 
 /** True when the request's Content-Type is multipart/form-data. */
@@ -53,7 +55,8 @@ export async function parseForm(ctx: VendorContext, o: ParseFormOptions): Promis
   try {
     bb = busboy({
       headers: ctx.req.headers,
-      limits: { fileSize: o.maxFileBytes, files: 4, fields: 32, fieldSize: 64 * 1024, parts: 40 },
+      // busboy flags a file that reaches its limit, so the limit is one byte past ours
+      limits: { fileSize: o.maxFileBytes + 1, files: 4, fields: 32, fieldSize: 64 * 1024, parts: 40 },
     });
   } catch {
     throw new VendorError(400, '', 'malformed multipart/form-data header (boundary missing?)');
@@ -67,6 +70,18 @@ export async function parseForm(ctx: VendorContext, o: ParseFormOptions): Promis
   const parsed = new Promise<void>((resolve, reject) => {
     const onClose = (): void => { if (!ctx.req.complete) reject(new ClientGoneError()); };
     ctx.req.on('close', onClose);
+    if (o.maxBodyBytes !== undefined) {
+      const bound = o.maxBodyBytes;
+      let seen = 0;
+      const count = (c: Buffer): void => {
+        seen += c.length;
+        if (seen > bound) {
+          ctx.body.off('data', count);
+          reject(new VendorError(413, '', `request body is over ${bound} bytes`));
+        }
+      };
+      ctx.body.on('data', count);
+    }
     bb.on('field', (name, value) => { fields[name] = value; });
     bb.on('file', (name, stream, info) => {
       if (name !== fileField || file) {
