@@ -41,6 +41,8 @@ export type { S3Peer, S3PeerOptions, StoredObject } from './s3/peer';
 export type { SandboxBuckets, VendorName } from './vendors/types';
 export type { ScripeKeys } from './vendors/scripe';
 export type { HeifyFixtures } from './vendors/heify';
+export { sampleWav, writeSampleWav } from './wav';
+export type { WavOptions } from './wav';
 
 export interface SandboxOptions {
   /** port of the vendor front; default 0 (a free port) */

@@ -11,7 +11,7 @@ import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import * as ts from 'typescript';
-import { startSandbox, type Sandbox } from '../../lib/sandbox';
+import { sampleWav, startSandbox, writeSampleWav, type Sandbox } from '../../lib/sandbox';
 
 let sb: Sandbox;
 let startMs = 0;
@@ -185,6 +185,29 @@ test('a stall in flight does not hold close() back', async () => {
   const outcome = await pending;
   expect((outcome as { status?: number }).status).toBeUndefined();
   expect(String(outcome)).toMatch(/fetch failed|terminated|socket/i);
+});
+
+test('sample WAVs: valid header, requested size, same bytes in memory and on disk', async () => {
+  const w = sampleWav({ bytes: 10_000, sampleRate: 8000 });
+  expect(w.length).toBe(10_000);
+  expect(w.toString('ascii', 0, 4)).toBe('RIFF');
+  expect(w.readUInt32LE(4)).toBe(w.length - 8);
+  expect(w.toString('ascii', 8, 16)).toBe('WAVEfmt ');
+  expect(w.readUInt32LE(24)).toBe(8000);
+  expect(w.readUInt32LE(40)).toBe(w.length - 44);
+  expect(w.subarray(44).some((b) => b !== 0)).toBe(true);
+  expect(sampleWav().length).toBe(44 + 32000);
+  expect(() => sampleWav({ bytes: 10 })).toThrow(RangeError);
+  const dir = mkdtempSync(join(tmpdir(), 'uplift-wav-'));
+  try {
+    const size = await writeSampleWav(join(dir, 'a.wav'), { bytes: 3 * 1024 * 1024 + 45, sampleRate: 8000 });
+    expect(size).toBe(3 * 1024 * 1024 + 44);
+    const disk = readFileSync(join(dir, 'a.wav'));
+    expect(disk.length).toBe(size);
+    expect(md5(disk)).toBe(md5(sampleWav({ bytes: size, sampleRate: 8000 })));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 /** Transpiles lib/ (no type check) into a temp folder and requires index.js in a child Node. */
