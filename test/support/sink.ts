@@ -33,6 +33,14 @@ export interface Sink {
 export async function startSink(): Promise<Sink> {
   const scripts: { match: (r: http.IncomingMessage) => boolean; actions: SinkAction[] }[] = [];
   const sockets = new Set<import('net').Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (fn: () => void, ms: number): void => {
+    const t = setTimeout(() => {
+      timers.delete(t);
+      fn();
+    }, ms);
+    timers.add(t);
+  };
   const sink: Sink = {
     url: '',
     requests: [],
@@ -42,6 +50,8 @@ export async function startSink(): Promise<Sink> {
       scripts.push({ match, actions });
     },
     async close() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
       for (const s of sockets) s.destroy();
       await new Promise<void>((r) => server.close(() => r()));
     },
@@ -69,7 +79,7 @@ export async function startSink(): Promise<Sink> {
       }
       if (sink.slowMs > 0) {
         req.pause();
-        setTimeout(() => req.resume(), sink.slowMs);
+        later(() => req.resume(), sink.slowMs);
       }
     });
     req.on('end', () => {
@@ -86,7 +96,7 @@ export async function startSink(): Promise<Sink> {
         res.writeHead(req.method === 'POST' && keepRaw ? 204 : 200, { ETag: `"${rec.md5}"` });
         res.end();
       };
-      if (action && 'stallMs' in action) setTimeout(answer, action.stallMs);
+      if (action && 'stallMs' in action) later(answer, action.stallMs);
       else answer();
     });
   });
