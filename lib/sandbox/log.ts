@@ -37,11 +37,12 @@ export class RequestLog {
     this.list.push({ ...e });
   }
 
-  /** Entries in arrival order, keeping those whose given fields all match `filter`. */
+  /** Copies of the entries in arrival order, keeping those whose given fields all match `filter`. */
   entries(filter?: LogFilter): LogEntry[] {
-    if (!filter) return this.list.slice();
-    const keys = Object.keys(filter) as (keyof LogFilter)[];
-    return this.list.filter((e) => keys.every((k) => filter[k] === undefined || e[k] === filter[k]));
+    const keys = filter ? (Object.keys(filter) as (keyof LogFilter)[]) : [];
+    return this.list
+      .filter((e) => keys.every((k) => filter?.[k] === undefined || e[k] === filter[k]))
+      .map((e) => ({ ...e }));
   }
 
   clear(): void {
