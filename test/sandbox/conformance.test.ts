@@ -14,7 +14,7 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 interface Env { client: S3Client; bucket: string }
 
-async function putPart(c: S3Client, bucket: string, key: string, id: string, n: number, body: Buffer): Promise<string> {
+async function putPart(c: S3Client, bucket: string, key: string, id: string, n: number, body: Uint8Array<ArrayBuffer>): Promise<string> {
   const res = await fetch(await c.presignUploadPart(bucket, key, id, n, 300), { method: 'PUT', body });
   expect(res.status).toBe(200);
   await res.arrayBuffer();

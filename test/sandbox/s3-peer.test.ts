@@ -21,7 +21,7 @@ import { s3Answer } from '../support/swift';
 
 const MiB = 1024 * 1024;
 const md5 = (b: Buffer | string): string => createHash('md5').update(b).digest('hex');
-const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 const B = 'peer-bucket';
 
 let peer: S3Peer;
@@ -38,7 +38,7 @@ afterAll(async () => { await peer.close(); });
 afterEach(() => { faults.clear(); log.clear(); });
 
 /** Header-signed fetch with a chosen payload hash (default: the body's SHA-256). */
-async function signedFetch(method: string, p: string, o: { query?: Record<string, string>; headers?: Record<string, string>; body?: string | Buffer; payloadHash?: string; secret?: string } = {}): Promise<Response> {
+async function signedFetch(method: string, p: string, o: { query?: Record<string, string>; headers?: Record<string, string>; body?: string | Uint8Array<ArrayBuffer>; payloadHash?: string; secret?: string } = {}): Promise<Response> {
   const signer = new SignatureV4({ service: 's3', region: peer.region, sha256: Sha256, uriEscapePath: false, credentials: { accessKeyId: peer.accessKeyId, secretAccessKey: o.secret ?? peer.secretAccessKey } });
   const u = new URL(peer.endpoint);
   const req = new HttpRequest({ method, hostname: u.hostname, path: p, query: o.query ?? {}, headers: { host: u.host, 'x-amz-content-sha256': o.payloadHash ?? sha256(o.body ?? ''), ...o.headers } });
@@ -212,7 +212,7 @@ describe('multipart', () => {
   test('a re-sent part replaces the old one; unquoted ETags are accepted at Complete', async () => {
     const key = 'mpu/replace.bin';
     const id = await client.createMultipartUpload(B, key);
-    const put = async (n: number, b: Buffer): Promise<string> => (await fetch(await client.presignUploadPart(B, key, id, n, 60), { method: 'PUT', body: b })).headers.get('etag') as string;
+    const put = async (n: number, b: Uint8Array<ArrayBuffer>): Promise<string> => (await fetch(await client.presignUploadPart(B, key, id, n, 60), { method: 'PUT', body: b })).headers.get('etag') as string;
     await put(1, randomBytes(10));
     const final = randomBytes(20);
     const e1 = await put(1, final);

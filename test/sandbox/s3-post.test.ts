@@ -32,7 +32,7 @@ afterEach(() => { faults.clear(); });
 interface FormOpts { filename?: string; after?: Record<string, string>; url?: string }
 
 /** Posts `fields` (in order), then the file part, then `after` fields. */
-async function post(url: string, fields: Record<string, string>, file: Buffer, o: FormOpts = {}): Promise<Response> {
+async function post(url: string, fields: Record<string, string>, file: Uint8Array<ArrayBuffer>, o: FormOpts = {}): Promise<Response> {
   const fd = new FormData();
   for (const [k, v] of Object.entries(fields)) fd.append(k, v);
   fd.append('file', new Blob([file], { type: 'application/octet-stream' }), o.filename ?? 'take 1.wav');
