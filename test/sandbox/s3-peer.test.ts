@@ -100,6 +100,10 @@ describe('auth', () => {
     expect([v2.status, v2.code]).toEqual([400, 'InvalidRequest']);
     const head = await fetch(`${peer.endpoint}/${B}/missing`, { method: 'HEAD' });
     expect(head.headers.get('x-amz-request-id')).toBeTruthy();
+    expect(head.status).toBe(403);
+    expect((await signedFetch('HEAD', `/${B}/k`, { secret: 'wrong' })).status).toBe(403);
+    expect((await signedFetch('HEAD', '/no-such-bucket/k')).status).toBe(404);
+    expect((await signedFetch('HEAD', '/no-such-bucket')).status).toBe(404);
   });
 
   test('wrong secret → 403 SignatureDoesNotMatch, unknown key → 403 InvalidAccessKeyId; no secret in answers', async () => {

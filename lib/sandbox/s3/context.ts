@@ -55,6 +55,11 @@ export class S3Fail extends Error {
   constructor(readonly code: string, message?: string, readonly status?: number) {
     super(message ?? S3_ERRORS[code]?.[1] ?? code);
   }
+
+  /** The status to answer: the given one, else S3's for the code, else 400. */
+  get httpStatus(): number {
+    return this.status ?? S3_ERRORS[this.code]?.[0] ?? 400;
+  }
 }
 
 /** The client went away (or a reset fault fired): nothing can be answered. */

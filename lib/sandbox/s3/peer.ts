@@ -22,12 +22,12 @@ import type { S3Peer, S3PeerOptions } from './types';
 
 export type { S3Peer, S3PeerOptions, StoredObject } from './types';
 
-interface Route { op: string; bucket?: string; key?: string; needsAuth: boolean }
+interface Route { op: string; bucket?: string; key?: string }
 
 /** Names the S3 operation of a request (before auth; unknown shapes get 'Unknown'). */
 function route(method: string, bucket: string | undefined, key: string | undefined, q: Query): Route {
   const has = (k: string): boolean => Object.prototype.hasOwnProperty.call(q, k);
-  const r = (op: string, needsAuth = true): Route => ({ op, bucket, key, needsAuth });
+  const r = (op: string): Route => ({ op, bucket, key });
   if (bucket === undefined) return r(method === 'GET' ? 'ListBuckets' : 'Unknown');
   if (key === undefined) {
     switch (method) {
@@ -35,7 +35,7 @@ function route(method: string, bucket: string | undefined, key: string | undefin
       case 'HEAD': return r('HeadBucket');
       case 'GET': return r('ListObjectsV2');
       case 'DELETE': return r('DeleteBucket');
-      case 'POST': return r('PostObject', false);
+      case 'POST': return r('PostObject');
       default: return r('Unknown');
     }
   }
@@ -116,7 +116,7 @@ class PeerServer {
     const ctx = new Ctx(req, res, rawPath, query, expectContinue);
     const bucket = segs[0] ? segs[0] : undefined;
     const key = bucket !== undefined && segs.length > 1 && segs.slice(1).join('/') !== '' ? segs.slice(1).join('/') : undefined;
-    const rt = route(req.method ?? 'GET', bucket, key, query);
+    const rt: Route = bad ? { op: 'Unknown' } : route(req.method ?? 'GET', bucket, key, query);
     ctx.op = rt.op;
     if (rt.op === 'UploadPart') ctx.partNumber = mpu.partNumberOf(ctx.q('partNumber'));
     res.once('close', () => this.log.add({
@@ -211,8 +211,8 @@ class PeerServer {
       return;
     }
     if (e instanceof S3Fail) {
-      if (ctx.req.method === 'HEAD') ctx.send(e.status ?? 400);
-      else ctx.error(e.code, e.message, e.status);
+      if (ctx.req.method === 'HEAD') ctx.send(e.httpStatus);
+      else ctx.error(e.code, e.message, e.httpStatus);
       return;
     }
     ctx.error('InternalError');

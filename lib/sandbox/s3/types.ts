@@ -49,6 +49,6 @@ export interface S3Peer {
   secretAccessKey: string;
   /** synchronous, from the peer's index */
   objects(): StoredObject[];
-  /** closes the server and removes its temp folder (a given `dir` is left in place) */
+  /** closes the server and removes its temp folder (of a given `dir`, only the data folder the peer made in it) */
   close(): Promise<void>;
 }
