@@ -39,6 +39,13 @@ const CASES: [string, (e: Env) => Promise<void>][] = [
     expect(head).toEqual({ size: body.length, etag: `"${md5(body)}"`, contentType: 'audio/wav', metadata: { 'user-id': 'u-42' } });
     expect(await client.getObjectMd5(bucket, 'good/a b+é.wav')).toBe(md5(body));
   }],
+  ['DeleteObject removes the object; deleting a missing key is fine', async ({ client, bucket }) => {
+    await client.putObject(bucket, 'del/me.bin', Buffer.from('bye'), 3);
+    expect((await client.listObjects(bucket)).map((o) => o.key)).toContain('del/me.bin');
+    await client.deleteObject(bucket, 'del/me.bin');
+    expect(await client.headObject(bucket, 'del/me.bin')).toBeNull();
+    await client.deleteObject(bucket, 'del/never-there.bin');
+  }],
   ['tampered signature → 403 SignatureDoesNotMatch', async ({ client, bucket }) => {
     const url = new URL(await client.presignPut(bucket, 'tampered.bin', { expiresInSec: 300 }));
     const sig = url.searchParams.get('X-Amz-Signature') as string;

@@ -210,6 +210,12 @@ export class S3Client {
     return { etag: String(a.headers.etag ?? '') };
   }
 
+  /** Deletes the object; a missing object is fine (S3 answers 204 either way). */
+  async deleteObject(bucket: string, key: string): Promise<void> {
+    const a = await this.call('DELETE', objectPath(bucket, key));
+    if (a.status >= 300 && a.status !== 404) throw errorOf(a, 'DeleteObject');
+  }
+
   /** null when the object does not exist. */
   async headObject(bucket: string, key: string): Promise<{ size: number; etag: string; contentType?: string; metadata: Record<string, string> } | null> {
     const a = await this.call('HEAD', objectPath(bucket, key));
