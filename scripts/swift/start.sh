@@ -33,7 +33,10 @@ mkdir -p "$W/etc" "$W/srv/d1" "$W/log" "$W/cache" "$W/run"
 [ "$(id -u)" -eq 0 ] && chown -R "$run_user" "$W/srv" "$W/cache" "$W/run"
 
 # Fixed path read by every Swift process.
-mkdir -p /etc/swift
+if ! { mkdir -p /etc/swift && [ -w /etc/swift ]; } 2>/dev/null; then
+  echo "swift: /etc/swift/swift.conf must be written; run this script as root (sudo bash $0 $W)" >&2
+  exit 1
+fi
 cat > /etc/swift/swift.conf <<CONF
 [swift-hash]
 swift_hash_path_suffix = uplift-sandbox
@@ -122,15 +125,21 @@ use = egg:swift#dlo
 CONF
 } > "$W/etc/proxy-server.conf"
 
-# Rings: 1 replica, one device (d1) per ring.
+# Rings: 1 replica, one device (d1) per ring; the three are built in parallel (~1 s each).
+build_ring() {  # $1 = name, $2 = port
+  local b="$W/etc/$1.builder" rc=0
+  rm -f "$b" "$W/etc/$1.ring.gz"
+  swift-ring-builder "$b" create 6 1 1 >/dev/null &&
+    swift-ring-builder "$b" add "r1z1-127.0.0.1:$2/d1" 100 >/dev/null || return 1
+  swift-ring-builder "$b" rebalance >/dev/null || rc=$?
+  [ "$rc" -le 1 ]  # 1 = rebalanced with warnings
+}
+ring_pids=()
 for ring in account:$ACCOUNT_PORT container:$CONTAINER_PORT object:$OBJECT_PORT; do
-  name=${ring%%:*}; port=${ring##*:}
-  b="$W/etc/$name.builder"
-  rm -f "$b" "$W/etc/$name.ring.gz"
-  swift-ring-builder "$b" create 6 1 1 >/dev/null
-  swift-ring-builder "$b" add "r1z1-127.0.0.1:$port/d1" 100 >/dev/null
-  rc=0; swift-ring-builder "$b" rebalance >/dev/null || rc=$?
-  [ "$rc" -le 1 ] || { echo "swift: rebalance of $name ring failed ($rc)" >&2; exit 1; }
+  build_ring "${ring%%:*}" "${ring##*:}" & ring_pids+=($!)
+done
+for pid in "${ring_pids[@]}"; do
+  wait "$pid" || { echo "swift: building a ring failed (see above)" >&2; exit 1; }
 done
 
 : > "$W/pids"
