@@ -1,7 +1,8 @@
 // Maps the engine's error values to the public error classes, once, in one place.
 import {
-  AbortError, BadResponseError, EngineClosedError, HttpError, IntegrityError, InternalError, InvalidArgumentError,
-  NetworkError, RateLimitError, SourceError, TimeoutError, TlsError, UpliftError, UrlExpiredError,
+  AbortError, AuthError, BadResponseError, EngineClosedError, HttpError, IntegrityError, InternalError, InvalidArgumentError,
+  NetworkError, RateLimitError, SourceError, TimeoutError, TlsError, TooLargeError, UnsupportedTypeError, UpliftError,
+  UrlExpiredError, VendorError,
 } from './errors';
 import type { NativeError } from './native';
 
@@ -34,6 +35,14 @@ export function fromNative(e: NativeError, ctx: { vendor?: string; signalReason?
       return new AbortError(ctx.signalReason, msg, { vendor: ctx.vendor });
     case 'ERR_UPLIFT_ENGINE_CLOSED':
       return new EngineClosedError(msg, common);
+    case 'ERR_UPLIFT_VENDOR':
+      return new VendorError(msg, { ...common, vendor: ctx.vendor ?? 'unknown', retryable: e.retryable });
+    case 'ERR_UPLIFT_AUTH':
+      return new AuthError(msg, common);
+    case 'ERR_UPLIFT_TOO_LARGE':
+      return new TooLargeError(msg, common);
+    case 'ERR_UPLIFT_UNSUPPORTED_TYPE':
+      return new UnsupportedTypeError(msg, common);
     case 'ERR_UPLIFT_BAD_RESPONSE':
       return new BadResponseError(msg, common);
     case 'ERR_UPLIFT_INTEGRITY':

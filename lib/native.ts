@@ -52,6 +52,12 @@ export interface NativeEngine {
   putPresigned(spec: NativePutSpec, onProgress?: (p: NativeProgress) => void): NativeHandle<NativePutResult>;
   postPresignedForm(spec: NativeFormSpec, onProgress?: (p: NativeProgress) => void): NativeHandle<NativeFormResult>;
   uploadPresignedParts(spec: NativePartsSpec, onProgress?: (p: NativeProgress) => void): NativeHandle<NativePartsResult>;
+  /**
+   * Runs a vendor operation of the engine by name ('eka.presign', 'plaud.uploadFile', ...;
+   * specs and results are declared in lib/vendors/*.ts). `spec` was checked by the TS layer
+   * and may carry the job options (retry, timeouts) and `concurrency`.
+   */
+  run<T = unknown>(op: string, spec: object, onProgress?: (p: NativeProgress) => void): NativeHandle<T>;
   close(): void;
   stats(): { closed: boolean; threads: number };
 }

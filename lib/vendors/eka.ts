@@ -1,0 +1,243 @@
+// Eka Care EkaScribe v2 client: one presign per transaction (`POST /v1/file-upload?txn_id&
+// action=ekascribe-v2`), then one S3 presigned form POST per file into the ticket's
+// folderPath (native ops 'eka.presign', 'eka.upload', 'eka.uploadFiles').
+// Decisions: an object key is folderPath + the file's base name; names that could leave the
+// folder are refused before any byte; a Buffer has no name, so it is given as
+// { source, name }. Files go `concurrency` at a time (default 4). `extraData` crosses as its
+// JSON text (`extraDataJson`), sent by the engine as the body `{"extraData": <it>}`.
+import type { Engine } from '../engine';
+import { InvalidArgumentError } from '../errors';
+import type { NativeSource } from '../native';
+import {
+  checkContentType, checkKnownKeys, checkSource, checkString, checkUrl, invalid, isPlainObject, type NormalizedSource,
+} from '../validate';
+import {
+  checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard, nameOfSource,
+  pickEngine, runOp, withSources, type CallOptions, type Source, type VendorUploadOptions,
+} from './common';
+
+/** Default API host. */
+export const EKA_DEFAULT_BASE_URL = 'https://api.eka.care';
+/** Files in flight by default. */
+export const EKA_DEFAULT_CONCURRENCY = 4;
+/** S3's longest object key, in UTF-8 bytes. */
+const MAX_KEY_BYTES = 1024;
+/** Printable ASCII without whitespace, '/', '\\', '?', '#', '&', '%': safe in a query string. */
+const TXN_RE = /^[!-~]{1,128}$/;
+const TXN_FORBIDDEN_RE = /[/\\?#&%]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_RE = /[\u0000-\u001f\u007f-\u009f]/;
+
+export interface EkaClientOptions {
+  /** Bearer access token (required). */
+  token: string;
+  /** API prefix; default https://api.eka.care. */
+  baseUrl?: string;
+  /** Engine for every call of this client; the shared default otherwise. */
+  engine?: Engine;
+}
+
+/** What presign answers: an S3 POST policy for the transaction's folder. */
+export interface EkaTicket {
+  url: string;
+  fields: Record<string, string>;
+  folderPath: string;
+  txnId: string;
+}
+
+export interface EkaPresignOptions extends CallOptions {
+  /** Transaction id, 1-128 printable ASCII characters without '/', '\\', '?', '#', '&', '%'. */
+  txnId: string;
+  /** Values become S3 metadata (x-amz-meta-<name>); strings, numbers or booleans. */
+  extraData?: Record<string, string | number | boolean>;
+}
+
+/** One file: a source, or { source, name?, contentType? } to name it (required for a Buffer). */
+export type EkaFile = Source | { source: Source; name?: string; contentType?: string };
+
+export interface EkaUploadedFile {
+  /** Object key: folderPath + name. */
+  key: string;
+  /** Bytes sent. */
+  size: number;
+  /** Lowercase hex MD5 of the bytes sent. */
+  md5: string;
+}
+
+export interface EkaUploadFilesOptions extends VendorUploadOptions {
+  txnId: string;
+  extraData?: Record<string, string | number | boolean>;
+}
+
+export interface EkaUploadFilesResult {
+  txnId: string;
+  folderPath: string;
+  files: EkaUploadedFile[];
+}
+
+interface NativeEkaFile { source: NativeSource; name: string; contentType: string; size: number }
+
+const VENDOR = 'eka';
+
+function checkTxnId(field: string, v: unknown): string {
+  const expected = 'a transaction id of 1-128 printable ASCII characters without spaces, "/", "\\", "?", "#", "&" or "%"';
+  const s = checkString(field, v, { nonEmpty: true, expected });
+  if (!TXN_RE.test(s) || TXN_FORBIDDEN_RE.test(s)) throw invalid(field, expected, v);
+  return s;
+}
+
+function checkExtraData(field: string, v: unknown): string | undefined {
+  if (v === undefined) return undefined;
+  if (!isPlainObject(v)) throw invalid(field, 'an object of string, number or boolean values', v);
+  for (const [k, x] of Object.entries(v)) {
+    if (!/^[A-Za-z0-9_-]{1,128}$/.test(k)) throw invalid(`${field}`, 'keys of 1-128 characters [A-Za-z0-9_-] (they become x-amz-meta-<key>)', k);
+    if (typeof x === 'number' ? !Number.isFinite(x) : typeof x !== 'string' && typeof x !== 'boolean') {
+      throw invalid(`${field}.${k}`, 'a string, a finite number or a boolean', x);
+    }
+  }
+  return JSON.stringify(v);
+}
+
+/** A file name that stays inside the folder: no '/', '\\', control characters, '.' or '..'. */
+export function checkFileName(field: string, v: unknown): string {
+  const expected = 'a file name without "/", "\\" or control characters, not empty, "." or ".."';
+  const s = checkString(field, v, { nonEmpty: true, expected });
+  if (s.includes('/') || s.includes('\\') || CONTROL_RE.test(s) || s === '.' || s === '..') throw invalid(field, expected, v);
+  return s;
+}
+
+interface CheckedFile { source: NormalizedSource; name: string; contentType?: string }
+
+function checkFiles(field: string, v: unknown): CheckedFile[] {
+  const list = Array.isArray(v) ? v : [v];
+  if (list.length === 0) throw invalid(field, 'a source or a non-empty array of sources', v);
+  const out = list.map((item, i): CheckedFile => {
+    const at = Array.isArray(v) ? `${field}[${i}]` : field;
+    let src: unknown = item;
+    let name: string | undefined;
+    let contentType: string | undefined;
+    if (isPlainObject(item) && 'source' in item) {
+      checkKnownKeys(at, item, ['source', 'name', 'contentType']);
+      src = item.source;
+      if (item.name !== undefined) name = checkFileName(`${at}.name`, item.name);
+      if (item.contentType !== undefined) contentType = checkContentType(`${at}.contentType`, item.contentType);
+    }
+    const source = checkSource(at, src);
+    name ??= nameOfSource(source);
+    if (name === undefined) {
+      throw new InvalidArgumentError(`${at} has no file name (a Buffer, or a stream without name); pass { source, name } so the object key can be folderPath + name`, { field: at, received: 'a source without a name' });
+    }
+    return { source, name: checkFileName(`${at} (file name)`, name), contentType };
+  });
+  const seen = new Set<string>();
+  for (const f of out) {
+    if (seen.has(f.name)) throw new InvalidArgumentError(`two files are named ${JSON.stringify(f.name)}; each file needs its own name (keys are folderPath + name)`, { field, received: f.name });
+    seen.add(f.name);
+  }
+  return out;
+}
+
+function checkTicket(v: unknown): EkaTicket {
+  if (!isPlainObject(v)) throw invalid('ticket', 'the object presign() answered: { url, fields, folderPath, txnId }', v);
+  const url = checkUrl('ticket.url', v.url);
+  if (!isPlainObject(v.fields)) throw invalid('ticket.fields', 'an object of form fields (string values)', v.fields);
+  const fields: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v.fields)) fields[k] = checkString(`ticket.fields.${k}`, x);
+  const folderPath = checkString('ticket.folderPath', v.folderPath, { nonEmpty: true });
+  const txnId = checkString('ticket.txnId', v.txnId, { nonEmpty: true });
+  return { url, fields, folderPath, txnId };
+}
+
+function checkKeyLength(folderPath: string, files: CheckedFile[]): void {
+  for (const f of files) {
+    if (Buffer.byteLength(folderPath + f.name) > MAX_KEY_BYTES) {
+      throw new InvalidArgumentError(`the object key for ${JSON.stringify(f.name)} would be over S3's ${MAX_KEY_BYTES}-byte limit; use a shorter name`, { field: 'name', received: f.name });
+    }
+  }
+}
+
+function toNativeFiles(files: CheckedFile[], resolved: { native: NativeSource; size: number; contentType?: string; release(): Promise<void> }[]): NativeEkaFile[] {
+  return files.map((f, i) => ({
+    source: resolved[i].native,
+    name: f.name,
+    contentType: contentTypeFor(f.contentType, resolved[i], f.name),
+    size: resolved[i].size,
+  }));
+}
+
+const pickFile = (f: EkaUploadedFile): EkaUploadedFile => ({ key: f.key, size: f.size, md5: f.md5 });
+
+export class EkaClient {
+  readonly baseUrl: string;
+  readonly #token: string;
+  readonly #engine: Engine | undefined;
+  /** extraData JSON of each ticket this client presigned, for the engine's one re-presign. */
+  readonly #extra = new WeakMap<object, string>();
+
+  constructor(options: EkaClientOptions) {
+    const o = checkClientOptions(VENDOR, options, ['token', 'baseUrl', 'engine']);
+    this.#token = checkSecret('options.token', o.token);
+    this.baseUrl = checkBaseUrl('options.baseUrl', o.baseUrl, EKA_DEFAULT_BASE_URL);
+    this.#engine = checkClientEngine('options.engine', o.engine);
+  }
+
+  /** Asks for the transaction's upload policy. */
+  presign(options: EkaPresignOptions): Promise<EkaTicket> {
+    const site = new Error();
+    return guard(VENDOR, site, async () => {
+      if (!isPlainObject(options)) throw invalid('options', 'an options object { txnId, extraData? }', options);
+      const common = checkCall('options', options, ['txnId', 'extraData']);
+      const txnId = checkTxnId('options.txnId', options.txnId);
+      const extraDataJson = checkExtraData('options.extraData', options.extraData);
+      const r = await runOp<EkaTicket>(pickEngine(common, this.#engine), 'eka.presign', {
+        baseUrl: this.baseUrl, token: this.#token, txnId, ...(extraDataJson !== undefined ? { extraDataJson } : {}),
+      }, { vendor: VENDOR, site, signal: common.signal, job: common.job });
+      const ticket: EkaTicket = { url: r.url, fields: { ...r.fields }, folderPath: r.folderPath, txnId: r.txnId };
+      if (extraDataJson !== undefined) this.#extra.set(ticket, extraDataJson);
+      return ticket;
+    });
+  }
+
+  /** Posts one file or several into the ticket's folder; resolves `[{ key, size, md5 }]` in input order. */
+  upload(ticket: EkaTicket, sources: EkaFile | EkaFile[], options?: VendorUploadOptions): Promise<EkaUploadedFile[]> {
+    const site = new Error();
+    return guard(VENDOR, site, async () => {
+      const t = checkTicket(ticket);
+      const files = checkFiles('sources', sources);
+      checkKeyLength(t.folderPath, files);
+      const common = checkUpload('options', options, []);
+      const extraDataJson = isPlainObject(ticket) ? this.#extra.get(ticket) : undefined;
+      return withSources(files.map((f) => f.source), common, async (resolved) => {
+        const r = await runOp<{ files: EkaUploadedFile[] }>(pickEngine(common, this.#engine), 'eka.upload', {
+          baseUrl: this.baseUrl, token: this.#token, ticket: t, ...(extraDataJson !== undefined ? { extraDataJson } : {}),
+          files: toNativeFiles(files, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
+        }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
+        return r.files.map(pickFile);
+      });
+    });
+  }
+
+  /** Presigns the transaction and posts every file: `{ txnId, folderPath, files }`. */
+  uploadFiles(sources: EkaFile | EkaFile[], options: EkaUploadFilesOptions): Promise<EkaUploadFilesResult> {
+    const site = new Error();
+    return guard(VENDOR, site, async () => {
+      if (!isPlainObject(options)) throw invalid('options', 'an options object { txnId, extraData?, ... }', options);
+      const common = checkUpload('options', options, ['txnId', 'extraData']);
+      const txnId = checkTxnId('options.txnId', options.txnId);
+      const extraDataJson = checkExtraData('options.extraData', options.extraData);
+      const files = checkFiles('sources', sources);
+      return withSources(files.map((f) => f.source), common, async (resolved) => {
+        const r = await runOp<EkaUploadFilesResult>(pickEngine(common, this.#engine), 'eka.uploadFiles', {
+          baseUrl: this.baseUrl, token: this.#token, txnId, ...(extraDataJson !== undefined ? { extraDataJson } : {}),
+          files: toNativeFiles(files, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
+        }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
+        return { txnId: r.txnId, folderPath: r.folderPath, files: r.files.map(pickFile) };
+      });
+    });
+  }
+}
+
+/** An Eka Care client: `eka.client({ token, baseUrl? })`. */
+export function client(options: EkaClientOptions): EkaClient {
+  return construct(VENDOR, () => new EkaClient(options));
+}
