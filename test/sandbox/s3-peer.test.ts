@@ -123,6 +123,11 @@ describe('auth', () => {
   test('signed payload hash that does not match the body → 400 XAmzContentSHA256Mismatch', async () => {
     const a = await s3Answer(await signedFetch('PUT', objectPath(B, 'sha.bin'), { body: 'actual', payloadHash: sha256('declared') }));
     expect([a.status, a.code]).toEqual([400, 'XAmzContentSHA256Mismatch']);
+    const id = await client.createMultipartUpload(B, 'sha.bin');
+    const xml = '<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>"x"</ETag></Part></CompleteMultipartUpload>';
+    const c = await s3Answer(await signedFetch('POST', objectPath(B, 'sha.bin'), { query: { uploadId: id }, body: xml, payloadHash: sha256('other') }));
+    expect([c.status, c.code]).toEqual([400, 'XAmzContentSHA256Mismatch']);
+    await client.abortMultipartUpload(B, 'sha.bin', id);
     const ok = await signedFetch('PUT', objectPath(B, 'sha.bin'), { body: 'actual' });
     expect(ok.status).toBe(200);
     expect(await client.getObjectMd5(B, 'sha.bin')).toBe(md5('actual'));

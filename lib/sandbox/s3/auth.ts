@@ -21,15 +21,6 @@ const MAX_EXPIRES_SEC = 604800;
 
 export interface PeerCreds { accessKeyId: string; secretAccessKey: string; region: string }
 
-/** What a verified request tells about its signing. */
-export interface AuthInfo {
-  kind: 'query' | 'header';
-  /** ms epoch the signature was made (ms-precise when the URL carries x-uplift-signed-ms) */
-  signedAtMs: number;
-  /** header auth: the declared payload hash (hex sha256 or UNSIGNED-PAYLOAD) */
-  payloadHash?: string;
-}
-
 export function safeEqual(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
@@ -90,7 +81,7 @@ export class Verifier {
    * Presigned URL: algorithm, credential, expiry (`expiredBefore` ms epoch, 0 = none),
    * then the signature over the signed headers and every other query parameter.
    */
-  async verifyQuery(ctx: Ctx, expiredBefore: number): Promise<AuthInfo> {
+  async verifyQuery(ctx: Ctx, expiredBefore: number): Promise<void> {
     const q = ctx.query;
     const one = (k: string): string => { const v = q[k]; return Array.isArray(v) ? '' : (v ?? ''); };
     if (one('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') throw new S3Fail('AuthorizationQueryParametersError', 'X-Amz-Algorithm only supports "AWS4-HMAC-SHA256"');
@@ -125,11 +116,13 @@ export class Verifier {
     });
     const want = String(out.query?.['X-Amz-Signature'] ?? '');
     if (!safeEqual(want, one('X-Amz-Signature'))) throw new S3Fail('SignatureDoesNotMatch');
-    return { kind: 'query', signedAtMs };
   }
 
-  /** Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=… */
-  async verifyHeader(ctx: Ctx, authorization: string): Promise<AuthInfo> {
+  /**
+   * Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…
+   * Returns the signed payload hash (hex SHA-256 or UNSIGNED-PAYLOAD).
+   */
+  async verifyHeader(ctx: Ctx, authorization: string): Promise<string> {
     const m = /^AWS4-HMAC-SHA256\s+Credential=([^,\s]+),\s*SignedHeaders=([^,\s]+),\s*Signature=([0-9a-f]+)\s*$/.exec(authorization);
     if (!m) throw new S3Fail('AuthorizationHeaderMalformed', 'The authorization header is malformed; the authorization component is missing or malformed.');
     const [, credential, list, given] = m;
@@ -154,7 +147,7 @@ export class Verifier {
     });
     const want = /Signature=([0-9a-f]+)/.exec(String(out.headers.authorization ?? ''))?.[1] ?? '';
     if (!safeEqual(want, given)) throw new S3Fail('SignatureDoesNotMatch');
-    return { kind: 'header', signedAtMs: date.getTime(), payloadHash };
+    return payloadHash;
   }
 
   /** POST policy: x-amz-* fields, credential, then HMAC(signing key, base64 policy). Returns the signing time. */

@@ -13,19 +13,20 @@ export interface Received {
   size: number;
   md5Hex: string;
   md5B64: string;
-  sha256Hex: string;
+  /** only when asked for (a signed payload hash to check) */
+  sha256Hex?: string;
 }
 
 /**
  * Streams `src` into `file`. Resolves { tooLarge: true } (file removed, rest of the body
  * unread) as soon as more than `capBytes` arrive. Rejects ClientGone when the body stops
- * before its end. `onBytes` sees every chunk's length.
+ * before its end. `onBytes` sees every chunk's length; SHA-256 only when `withSha256`.
  */
-export function receiveToFile(src: Readable, file: string, capBytes: number, onBytes: (n: number) => void): Promise<Received | { tooLarge: true }> {
+export function receiveToFile(src: Readable, file: string, capBytes: number, onBytes: (n: number) => void, withSha256 = false): Promise<Received | { tooLarge: true }> {
   return new Promise((resolve, reject) => {
     const ws = createWriteStream(file);
     const md5 = createHash('md5');
-    const sha = createHash('sha256');
+    const sha = withSha256 ? createHash('sha256') : undefined;
     let size = 0;
     let settled = false;
     const stop = (): void => {
@@ -53,7 +54,7 @@ export function receiveToFile(src: Readable, file: string, capBytes: number, onB
         return;
       }
       md5.update(c);
-      sha.update(c);
+      sha?.update(c);
       if (!ws.write(c)) {
         src.pause();
         ws.once('drain', () => { if (!settled) src.resume(); });
@@ -65,7 +66,7 @@ export function receiveToFile(src: Readable, file: string, capBytes: number, onB
         if (settled) return;
         settled = true;
         const raw = md5.digest();
-        resolve({ size, md5Hex: raw.toString('hex'), md5B64: raw.toString('base64'), sha256Hex: sha.digest('hex') });
+        resolve({ size, md5Hex: raw.toString('hex'), md5B64: raw.toString('base64'), sha256Hex: sha?.digest('hex') });
       });
     };
     const onClose = (): void => fail(new ClientGone('request body ended early'));
@@ -78,8 +79,16 @@ export function receiveToFile(src: Readable, file: string, capBytes: number, onB
   });
 }
 
-/** Reads the whole (small) body into memory; over `limitBytes` → S3Fail(code). */
-export function readSmallBody(ctx: Ctx, limitBytes: number, code = 'MaxMessageLengthExceeded'): Promise<Buffer> {
+/** Reads the whole (small) body into memory; over `limitBytes` → S3Fail(code); checks a signed SHA-256. */
+export async function readSmallBody(ctx: Ctx, limitBytes: number, code = 'MaxMessageLengthExceeded'): Promise<Buffer> {
+  const body = await readAll(ctx, limitBytes, code);
+  if (ctx.signedSha256 !== undefined && createHash('sha256').update(body).digest('hex') !== ctx.signedSha256) {
+    throw new S3Fail('XAmzContentSHA256Mismatch');
+  }
+  return body;
+}
+
+function readAll(ctx: Ctx, limitBytes: number, code: string): Promise<Buffer> {
   ctx.startBody();
   const { req } = ctx;
   return new Promise((resolve, reject) => {

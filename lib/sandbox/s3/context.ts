@@ -76,6 +76,8 @@ export class Ctx {
   continued: boolean;
   /** a reader owns the body (or it has been read whole) */
   bodyTaken = false;
+  /** hex SHA-256 the header signature covers; body readers check it (undefined = unsigned payload) */
+  signedSha256?: string;
 
   constructor(
     readonly req: IncomingMessage,

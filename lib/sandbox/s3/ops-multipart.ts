@@ -5,7 +5,6 @@
  */
 import { promises as fsp } from 'node:fs';
 import { XMLParser } from 'fast-xml-parser';
-import type { AuthInfo } from './auth';
 import { readSmallBody } from './body';
 import { S3Fail, type Ctx } from './context';
 import { xmlEscape } from './encode';
@@ -42,12 +41,12 @@ export async function createUpload(ctx: Ctx, env: PeerEnv, bucket: string, key: 
   ctx.xml(200, `<InitiateMultipartUploadResult ${XMLNS}><Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${xmlEscape(u.id)}</UploadId></InitiateMultipartUploadResult>`);
 }
 
-export async function uploadPart(ctx: Ctx, env: PeerEnv, auth: AuthInfo, bucket: string, key: string): Promise<void> {
+export async function uploadPart(ctx: Ctx, env: PeerEnv, bucket: string, key: string): Promise<void> {
   requireBucket(env, bucket);
   const n = partNumberOf(ctx.q('partNumber'));
   if (n === undefined) throw new S3Fail('InvalidArgument', 'Part number must be an integer between 1 and 10000, inclusive');
   const u = uploadOf(ctx, env, bucket, key);
-  const r = await receiveBody(ctx, env, auth);
+  const r = await receiveBody(ctx, env);
   if (!env.store.uploads.has(u.id)) {
     // aborted or completed while this part was arriving
     await fsp.rm(r.file, { force: true });

@@ -5,7 +5,7 @@
  */
 import { createReadStream, promises as fsp } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import type { AuthInfo, Verifier } from './auth';
+import type { Verifier } from './auth';
 import { contentMd5, declaredSize, receiveToFile, readSmallBody, type Received } from './body';
 import { S3Fail, type Ctx } from './context';
 import { MAX_SIZE_PARAM, xmlEscape } from './encode';
@@ -46,16 +46,16 @@ function sizeCap(ctx: Ctx): number {
  * Receives a PUT body into a new file under the cap, then checks Content-MD5 and a signed
  * payload hash. On any failure the file is gone and an S3Fail is thrown.
  */
-export async function receiveBody(ctx: Ctx, env: PeerEnv, auth: AuthInfo): Promise<Received & { file: string }> {
+export async function receiveBody(ctx: Ctx, env: PeerEnv): Promise<Received & { file: string }> {
   const cap = sizeCap(ctx);
   const md5 = contentMd5(ctx);
   declaredSize(ctx, cap);
   const file = env.store.tempFile();
   ctx.startBody();
-  const r = await receiveToFile(ctx.req, file, cap, (n) => { ctx.bytesIn += n; });
+  const r = await receiveToFile(ctx.req, file, cap, (n) => { ctx.bytesIn += n; }, ctx.signedSha256 !== undefined);
   if ('tooLarge' in r) throw new S3Fail('EntityTooLarge');
   const bad = md5 !== undefined && md5 !== r.md5B64 ? 'BadDigest'
-    : auth.payloadHash && auth.payloadHash !== 'UNSIGNED-PAYLOAD' && auth.payloadHash !== r.sha256Hex ? 'XAmzContentSHA256Mismatch' : undefined;
+    : ctx.signedSha256 !== undefined && ctx.signedSha256 !== r.sha256Hex ? 'XAmzContentSHA256Mismatch' : undefined;
   if (bad) {
     await fsp.rm(file, { force: true });
     throw new S3Fail(bad);
@@ -133,10 +133,10 @@ export function listObjectsV2(ctx: Ctx, env: PeerEnv, bucket: string): void {
   ctx.xml(200, `<ListBucketResult ${XMLNS}><Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys><IsTruncated>${truncated}</IsTruncated>${tokenXml}${next}${contents}</ListBucketResult>`);
 }
 
-export async function putObject(ctx: Ctx, env: PeerEnv, auth: AuthInfo, bucket: string, key: string): Promise<void> {
+export async function putObject(ctx: Ctx, env: PeerEnv, bucket: string, key: string): Promise<void> {
   requireBucket(env, bucket);
   if (ctx.header('x-amz-copy-source') !== undefined) throw new S3Fail('NotImplemented', 'CopyObject is not supported by this peer');
-  const r = await receiveBody(ctx, env, auth);
+  const r = await receiveBody(ctx, env);
   const etag = `"${r.md5Hex}"`;
   await env.store.putObject({ bucket, key, size: r.size, md5: r.md5Hex, etag, contentType: ctx.header('content-type'), metadata: metadataFromHeaders(ctx), file: r.file, lastModified: new Date() });
   ctx.send(200, { etag });

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Faults, describeFault, type FaultAction } from '../faults';
 import { RequestLog } from '../log';
-import { Verifier, type AuthInfo } from './auth';
+import { Verifier } from './auth';
 import { ClientGone, Ctx, S3Fail, parseQuery, type Query } from './context';
 import * as obj from './ops-object';
 import * as mpu from './ops-multipart';
@@ -164,15 +164,18 @@ class PeerServer {
     return false;
   }
 
-  private async authenticate(ctx: Ctx): Promise<AuthInfo> {
+  /** Verifies query or header auth; records a signed payload hash on ctx for the body readers. */
+  private async authenticate(ctx: Ctx): Promise<void> {
     const authz = ctx.header('authorization');
     if (ctx.has('X-Amz-Algorithm') || ctx.has('X-Amz-Signature')) {
       if (authz) throw new S3Fail('InvalidArgument', 'Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified');
-      return this.env.verifier.verifyQuery(ctx, this.env.faults.expiredBefore());
+      await this.env.verifier.verifyQuery(ctx, this.env.faults.expiredBefore());
+      return;
     }
     if (!authz) throw new S3Fail('AccessDenied', 'Access Denied');
     if (!authz.startsWith('AWS4-HMAC-SHA256')) throw new S3Fail('InvalidRequest', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.');
-    return this.env.verifier.verifyHeader(ctx, authz);
+    const payloadHash = await this.env.verifier.verifyHeader(ctx, authz);
+    if (payloadHash !== 'UNSIGNED-PAYLOAD') ctx.signedSha256 = payloadHash;
   }
 
   private async dispatch(ctx: Ctx, rt: Route): Promise<void> {
@@ -181,19 +184,19 @@ class PeerServer {
     const b = rt.bucket as string;
     const k = rt.key as string;
     if (rt.op === 'PostObject') return postObject(ctx, env, b);
-    const auth = await this.authenticate(ctx);
+    await this.authenticate(ctx);
     switch (rt.op) {
       case 'ListBuckets': return obj.listBuckets(ctx, env);
       case 'CreateBucket': return obj.createBucket(ctx, env, b);
       case 'HeadBucket': return obj.headBucket(ctx, env, b);
       case 'ListObjectsV2': return obj.listObjectsV2(ctx, env, b);
       case 'DeleteBucket': return obj.deleteBucket(ctx, env, b);
-      case 'PutObject': return obj.putObject(ctx, env, auth, b, k);
+      case 'PutObject': return obj.putObject(ctx, env, b, k);
       case 'GetObject': return obj.getObject(ctx, env, b, k, false);
       case 'HeadObject': return obj.getObject(ctx, env, b, k, true);
       case 'DeleteObject': return obj.deleteObject(ctx, env, b, k);
       case 'CreateMultipartUpload': return mpu.createUpload(ctx, env, b, k);
-      case 'UploadPart': return mpu.uploadPart(ctx, env, auth, b, k);
+      case 'UploadPart': return mpu.uploadPart(ctx, env, b, k);
       case 'CompleteMultipartUpload': return mpu.completeUpload(ctx, env, b, k);
       case 'AbortMultipartUpload': return mpu.abortUpload(ctx, env, b, k);
       case 'ListParts': return mpu.listParts(ctx, env, b, k);
