@@ -11,7 +11,8 @@
         "src/addon/form.cc",
         "src/addon/job_bridge.cc",
         "src/addon/parts.cc",
-        "src/addon/put.cc"
+        "src/addon/put.cc",
+        "src/addon/run.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

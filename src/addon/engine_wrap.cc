@@ -12,6 +12,7 @@ Napi::Function EngineWrap::Init(Napi::Env env, AddonData* data) {
       {InstanceMethod<&EngineWrap::JsPutPresigned>("putPresigned"),
        InstanceMethod<&EngineWrap::JsPostPresignedForm>("postPresignedForm"),
        InstanceMethod<&EngineWrap::JsUploadPresignedParts>("uploadPresignedParts"),
+       InstanceMethod<&EngineWrap::JsRun>("run"),
        InstanceMethod<&EngineWrap::JsClose>("close"),
        InstanceMethod<&EngineWrap::JsStats>("stats")});
   data->engineCtor = Napi::Persistent(ctor);
@@ -67,6 +68,18 @@ Napi::Value EngineWrap::JsPostPresignedForm(const Napi::CallbackInfo& info) {
 
 Napi::Value EngineWrap::JsUploadPresignedParts(const Napi::CallbackInfo& info) {
   return Dispatch(info, engine_, &UploadPresignedParts);
+}
+
+Napi::Value EngineWrap::JsRun(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!engine_ || engine_->closed()) {
+    return RejectedHandle(env, makeError(codes::kEngineClosed, "the engine was closed; create a new Engine"));
+  }
+  if (info.Length() < 2 || !info[0].IsString() || !info[1].IsObject()) {
+    return RejectedHandle(env, makeError(codes::kInvalidArgument, "run(op, spec) needs an op name and a spec"));
+  }
+  return RunOp(env, engine_, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::Object>(),
+               info.Length() > 2 ? info[2] : env.Undefined());
 }
 
 Napi::Value EngineWrap::JsClose(const Napi::CallbackInfo& info) {

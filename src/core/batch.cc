@@ -1,0 +1,95 @@
+// runBatch: bounded-concurrency fan-out of one job's requests.
+#include "batch.h"
+
+#include <mutex>
+
+namespace uplift {
+
+namespace {
+
+struct BatchRun : std::enable_shared_from_this<BatchRun> {
+  Engine* engine = nullptr;
+  std::shared_ptr<Job> job;
+  BatchSpec spec;
+  std::function<void(const Error&, const BatchStats&)> done;
+
+  std::mutex mu;  // guards everything below
+  size_t next = 0;
+  size_t inFlight = 0;
+  bool reported = false;
+  Error err;
+  BatchStats stats;
+
+  void launch() {
+    std::vector<size_t> toStart;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      while (err.code.empty() && !job->cancelled() &&
+             inFlight < static_cast<size_t>(spec.concurrency) && next < spec.count) {
+        toStart.push_back(next++);
+        ++inFlight;
+      }
+    }
+    auto self = shared_from_this();
+    for (size_t i : toStart) {
+      engine->send(job, spec.makeRequest(i),
+                   [self, i](const Error& e, HttpResponse& resp) { self->itemDone(i, e, resp); });
+    }
+  }
+
+  void itemDone(size_t i, const Error& e, HttpResponse& resp) {
+    Error failure = e;
+    if (failure.code.empty() && spec.onItem) failure = spec.onItem(i, resp);
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      --inFlight;
+      if (resp.attempts > 1) stats.retries += resp.attempts - 1;
+      if (failure.code.empty()) {
+        ++stats.done;
+      } else if (err.code.empty()) {
+        err = failure;
+      }
+    }
+    if (!failure.code.empty()) {
+      if (spec.cancelJobOnFailure) job->cancel(failure);
+    } else {
+      job->partDone();
+      job->maybeEmitProgress(false);
+      launch();
+    }
+    maybeFinish();
+  }
+
+  void maybeFinish() {
+    Error out;
+    BatchStats s;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (reported || inFlight > 0) return;
+      if (err.code.empty() && stats.done < spec.count) {
+        if (!job->cancelled()) return;  // more to launch
+        err = job->cancelReason();
+      }
+      reported = true;
+      out = err;
+      s = stats;
+    }
+    done(out, s);
+  }
+};
+
+}  // namespace
+
+void runBatch(Engine& engine, const std::shared_ptr<Job>& job, BatchSpec spec,
+              std::function<void(const Error&, const BatchStats&)> done) {
+  auto run = std::make_shared<BatchRun>();
+  run->engine = &engine;
+  run->job = job;
+  run->spec = std::move(spec);
+  if (run->spec.concurrency < 1) run->spec.concurrency = 1;
+  run->done = std::move(done);
+  run->launch();
+  run->maybeFinish();  // zero items
+}
+
+}  // namespace uplift

@@ -1,0 +1,36 @@
+// Runs N requests of one job with at most `concurrency` in flight, lowest index first.
+// The first failure is what `done` reports (see BatchSpec::cancelJobOnFailure).
+// Used for multipart parts, chunk uploads and multi-file form uploads.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "engine.h"
+#include "http.h"
+
+namespace uplift {
+
+struct BatchSpec {
+  size_t count = 0;
+  int concurrency = 4;
+  // Builds request i (called on an engine thread, once per item).
+  std::function<HttpRequest(size_t i)> makeRequest;
+  // Checks the answer to request i; a returned error (code set) fails the batch. Called
+  // once per successful item on an engine thread; may run concurrently for different items.
+  std::function<Error(size_t i, HttpResponse& resp)> onItem;
+  // true: the first failure cancels the job, so items in flight stop at once. false: no new
+  // item starts, items in flight finish (for flows that recover, e.g. by re-presigning).
+  bool cancelJobOnFailure = true;
+};
+
+struct BatchStats {
+  size_t done = 0;
+  int retries = 0;  // attempts beyond the first, over all items
+};
+
+// done(err, stats) is called once, on an engine thread, after every started item ended.
+void runBatch(Engine& engine, const std::shared_ptr<Job>& job, BatchSpec spec,
+              std::function<void(const Error&, const BatchStats&)> done);
+
+}  // namespace uplift

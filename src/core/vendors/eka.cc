@@ -1,0 +1,229 @@
+// Eka: presign -> one form POST per file (bounded concurrency) -> re-presign once on expiry.
+#include "eka.h"
+
+#include <mutex>
+
+#include "../batch.h"
+#include "../digest.h"
+#include "vendor_call.h"
+
+namespace uplift::vendors {
+
+namespace {
+
+constexpr const char* kVendor = "Eka";
+
+struct EkaTicket {
+  std::string url, folderPath, txnId;
+  std::vector<FormField> fields;  // in the order the vendor sent them
+};
+
+struct EkaFile {
+  std::shared_ptr<Source> source;
+  std::string name, contentType;
+  bool stored = false;
+  std::string md5;
+};
+
+struct EkaRun {
+  OpContext ctx;
+  EkaTicket ticket;
+  std::vector<EkaFile> files;
+  int concurrency = 4;
+  bool represigned = false;
+  OpDone done;
+  std::mutex mu;  // guards files[].stored / md5 during a batch
+};
+
+void presign(const OpContext& ctx, const std::string& txnId,
+             std::function<void(const Error&, EkaTicket&)> done) {
+  const Json& spec = *ctx.spec;
+  VendorRequest r;
+  r.vendor = kVendor;
+  r.step = "presign";
+  r.url = joinUrl(stringOr(spec, "baseUrl"), "/v1/file-upload") + "?txn_id=" + urlEncode(txnId) +
+          "&action=ekascribe-v2";
+  r.headers = {{"Authorization", "Bearer " + stringOr(spec, "token")}};
+  std::string extra = stringOr(spec, "extraDataJson");
+  r.jsonBody = extra.empty() ? "{}" : "{\"extraData\":" + extra + "}";
+  callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
+    EkaTicket t;
+    if (!e.code.empty()) return done(e, t);
+    const rapidjson::Value* up = member(*doc, "uploadData");
+    const rapidjson::Value* fields = up ? member(*up, "fields") : nullptr;
+    if (!up || !getString(*up, "url", &t.url) || !fields || !fields->IsObject() ||
+        !getString(*doc, "folderPath", &t.folderPath)) {
+      return done(badResponse(kVendor, "presign", "uploadData.url, uploadData.fields and folderPath"), t);
+    }
+    t.txnId = stringOr(*doc, "txn_id");
+    for (const auto& m : fields->GetObject()) {
+      if (!m.value.IsString()) continue;
+      t.fields.push_back(FormField{m.name.GetString(), m.value.GetString()});
+    }
+    done(Error(), t);
+  });
+}
+
+bool ticketFromSpec(const rapidjson::Value& v, EkaTicket* t) {
+  const rapidjson::Value* fields = member(v, "fields");
+  if (!getString(v, "url", &t->url) || !getString(v, "folderPath", &t->folderPath) || !fields ||
+      !fields->IsObject()) {
+    return false;
+  }
+  t->txnId = stringOr(v, "txnId");
+  for (const auto& m : fields->GetObject()) {
+    if (m.value.IsString()) t->fields.push_back(FormField{m.name.GetString(), m.value.GetString()});
+  }
+  return true;
+}
+
+JsonPtr ticketJson(const EkaTicket& t) {
+  auto out = std::make_shared<Json>(rapidjson::kObjectType);
+  put(*out, *out, "url", t.url);
+  rapidjson::Value fields(rapidjson::kObjectType);
+  for (const auto& f : t.fields) put(*out, fields, f.name.c_str(), f.value);
+  out->AddMember("fields", fields, out->GetAllocator());
+  put(*out, *out, "folderPath", t.folderPath);
+  put(*out, *out, "txnId", t.txnId);
+  return out;
+}
+
+void finish(const std::shared_ptr<EkaRun>& run) {
+  auto out = std::make_shared<Json>(rapidjson::kObjectType);
+  put(*out, *out, "txnId", run->ticket.txnId);
+  put(*out, *out, "folderPath", run->ticket.folderPath);
+  rapidjson::Value files(rapidjson::kArrayType);
+  for (const auto& f : run->files) {
+    rapidjson::Value item(rapidjson::kObjectType);
+    put(*out, item, "key", run->ticket.folderPath + f.name);
+    put(*out, item, "size", f.source->size());
+    put(*out, item, "md5", f.md5);
+    files.PushBack(item, out->GetAllocator());
+  }
+  out->AddMember("files", files, out->GetAllocator());
+  run->ctx.job->maybeEmitProgress(true);
+  run->done(Error(), out);
+}
+
+void sendPending(const std::shared_ptr<EkaRun>& run);
+
+void digestThenFinish(const std::shared_ptr<EkaRun>& run, size_t i) {
+  if (i == run->files.size()) return finish(run);
+  EkaFile& f = run->files[i];
+  digestAsync(*run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()},
+              [run, i](const Error& e, const std::string& md5) {
+                if (!e.code.empty()) return run->done(e, nullptr);
+                run->files[i].md5 = md5;
+                digestThenFinish(run, i + 1);
+              });
+}
+
+void sendPending(const std::shared_ptr<EkaRun>& run) {
+  std::vector<size_t> pending;
+  uint64_t total = 0;
+  for (size_t i = 0; i < run->files.size(); ++i) {
+    total += run->files[i].source->size();
+    if (!run->files[i].stored) pending.push_back(i);
+  }
+  run->ctx.job->setTotals(total, static_cast<uint32_t>(run->files.size()));
+  BatchSpec b;
+  b.count = pending.size();
+  b.concurrency = run->concurrency;
+  b.makeRequest = [run, pending](size_t k) {
+    const EkaFile& f = run->files[pending[k]];
+    HttpRequest req;
+    req.method = "POST";
+    req.url = run->ticket.url;
+    req.isForm = true;
+    req.expectStatus = {200, 201, 204};
+    req.partNumber = static_cast<int>(pending[k]) + 1;
+    for (const auto& field : run->ticket.fields) {
+      req.form.fields.push_back(field.name == "key" ? FormField{"key", run->ticket.folderPath + f.name}
+                                                    : field);
+    }
+    req.form.fileField = "file";
+    req.form.fileName = f.name;
+    req.form.fileContentType = f.contentType;
+    req.form.file = BodyRange{f.source, 0, f.source->size()};
+    return req;
+  };
+  b.onItem = [run, pending](size_t k, HttpResponse&) {
+    std::lock_guard<std::mutex> lock(run->mu);
+    run->files[pending[k]].stored = true;
+    return Error();
+  };
+  // An expired policy fails every file in flight: let them end, then re-presign and resend.
+  b.cancelJobOnFailure = false;
+  runBatch(*run->ctx.engine, run->ctx.job, std::move(b), [run](const Error& e, const BatchStats&) {
+    if (e.code.empty()) return digestThenFinish(run, 0);
+    if (e.code == codes::kUrlExpired && !run->represigned && !run->ctx.job->cancelled()) {
+      run->represigned = true;
+      presign(run->ctx, run->ticket.txnId, [run](const Error& pe, EkaTicket& t) {
+        if (!pe.code.empty()) return run->done(pe, nullptr);
+        run->ticket = t;
+        sendPending(run);
+      });
+      return;
+    }
+    Error out = e;
+    if (out.code == codes::kUrlExpired) {
+      out.message += " (re-presigned once for the same txn_id; the new policy failed too)";
+    }
+    run->done(out, nullptr);
+  });
+}
+
+std::shared_ptr<EkaRun> newRun(const OpContext& ctx, OpDone done, Error* err) {
+  auto run = std::make_shared<EkaRun>();
+  run->ctx = ctx;
+  run->done = std::move(done);
+  run->concurrency = concurrencyOf(*ctx.spec, 4);
+  const rapidjson::Value* files = member(*ctx.spec, "files");
+  if (!files || !files->IsArray() || files->Size() == 0) {
+    *err = makeError(codes::kInvalidArgument, "files must name at least one source");
+    return nullptr;
+  }
+  for (const auto& f : files->GetArray()) {
+    EkaFile ef;
+    const rapidjson::Value* ref = member(f, "source");
+    ef.source = ref ? sourceAt(ctx, *ref, err) : nullptr;
+    if (!ef.source) return nullptr;
+    ef.name = stringOr(f, "name");
+    ef.contentType = stringOr(f, "contentType");
+    run->files.push_back(std::move(ef));
+  }
+  return run;
+}
+
+}  // namespace
+
+void ekaPresign(const OpContext& ctx, OpDone done) {
+  presign(ctx, stringOr(*ctx.spec, "txnId"), [done](const Error& e, EkaTicket& t) {
+    if (!e.code.empty()) return done(e, nullptr);
+    done(Error(), ticketJson(t));
+  });
+}
+
+void ekaUpload(const OpContext& ctx, OpDone done) {
+  Error err;
+  auto run = newRun(ctx, done, &err);
+  if (!run) return done(err, nullptr);
+  const rapidjson::Value* t = member(*ctx.spec, "ticket");
+  if (!t || !ticketFromSpec(*t, &run->ticket)) {
+    return done(makeError(codes::kInvalidArgument, "ticket must be the result of presign"), nullptr);
+  }
+  sendPending(run);
+}
+
+void ekaUploadFiles(const OpContext& ctx, OpDone done) {
+  Error err;
+  auto run = newRun(ctx, done, &err);
+  if (!run) return done(err, nullptr);
+  presign(ctx, stringOr(*ctx.spec, "txnId"), [run](const Error& e, EkaTicket& t) {
+    if (!e.code.empty()) return run->done(e, nullptr);
+    run->ticket = t;
+    sendPending(run);
+  });
+}
+
+}  // namespace uplift::vendors

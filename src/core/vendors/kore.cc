@@ -1,0 +1,223 @@
+// Kore: single POST, or session start -> chunks -> complete.
+#include "kore.h"
+
+#include <mutex>
+
+#include "../batch.h"
+#include "../digest.h"
+#include "../parts_math.h"
+#include "vendor_call.h"
+
+namespace uplift::vendors {
+
+namespace {
+
+constexpr const char* kVendor = "Kore.ai";
+constexpr uint64_t kDefaultChunk = 8ull << 20;
+
+Headers auth(const rapidjson::Value& spec) { return {{"x-api-key", stringOr(spec, "apiKey")}}; }
+
+std::string base(const rapidjson::Value& spec) { return stringOr(spec, "baseUrl"); }
+
+// {url, fileId} answers (single POST and complete).
+void readFileAnswer(const char* step, JsonPtr doc, OpDone done) {
+  std::string fileId, url;
+  if (!getString(*doc, "fileId", &fileId) || !getString(*doc, "url", &url)) {
+    return done(badResponse(kVendor, step, "fileId and url"), nullptr);
+  }
+  auto out = std::make_shared<Json>(rapidjson::kObjectType);
+  put(*out, *out, "fileId", fileId);
+  put(*out, *out, "url", url);
+  done(Error(), out);
+}
+
+std::shared_ptr<Source> specSource(const OpContext& ctx, Error* err) {
+  const rapidjson::Value* ref = member(*ctx.spec, "source");
+  if (!ref) {
+    *err = makeError(codes::kInvalidArgument, "source missing");
+    return nullptr;
+  }
+  return sourceAt(ctx, *ref, err);
+}
+
+// Adds md5 (digest on the worker thread) and bytes to a result.
+void withDigest(const OpContext& ctx, const std::shared_ptr<Source>& source, JsonPtr out, OpDone done) {
+  digestAsync(*ctx.engine, ctx.job, BodyRange{source, 0, source->size()},
+              [out, source, done](const Error& e, const std::string& md5) {
+                if (!e.code.empty()) return done(e, nullptr);
+                put(*out, *out, "bytes", source->size());
+                put(*out, *out, "md5", md5);
+                done(Error(), out);
+              });
+}
+
+void single(const OpContext& ctx, const std::shared_ptr<Source>& source, OpDone done) {
+  const Json& spec = *ctx.spec;
+  ctx.job->setTotals(source->size(), 1);
+  VendorRequest r;
+  r.vendor = kVendor;
+  r.step = "upload";
+  r.url = joinUrl(base(spec), "/api/public/files");
+  r.headers = auth(spec);
+  r.isForm = true;
+  r.form.fields = {FormField{"fileContext", stringOr(spec, "fileContext")}};
+  r.form.fileField = "file";
+  r.form.fileName = stringOr(spec, "fileName", "file");
+  r.form.fileContentType = stringOr(spec, "contentType");
+  r.form.file = BodyRange{source, 0, source->size()};
+  OpContext c = ctx;
+  callJson(*ctx.engine, ctx.job, std::move(r), [c, source, done](const Error& e, JsonPtr doc, const HttpResponse&) {
+    if (!e.code.empty()) return done(e, nullptr);
+    c.job->partDone();
+    readFileAnswer("upload", doc, [c, source, done](const Error& re, JsonPtr out) {
+      if (!re.code.empty()) return done(re, nullptr);
+      put(*out, *out, "mode", std::string("single"));
+      put(*out, *out, "chunks", 1);
+      withDigest(c, source, out, done);
+    });
+  });
+}
+
+void startSession(const OpContext& ctx, uint64_t fileSize, uint64_t totalChunks,
+                  std::function<void(const Error&, JsonPtr)> done) {
+  const Json& spec = *ctx.spec;
+  Json body(rapidjson::kObjectType);
+  put(body, body, "fileContext", stringOr(spec, "fileContext"));
+  put(body, body, "totalChunks", totalChunks);
+  put(body, body, "fileExtension", stringOr(spec, "fileExtension"));
+  put(body, body, "fileName", stringOr(spec, "fileName"));
+  put(body, body, "fileSize", fileSize);
+  VendorRequest r;
+  r.vendor = kVendor;
+  r.step = "session start";
+  r.url = joinUrl(base(spec), "/api/public/files/session/start");
+  r.headers = auth(spec);
+  r.jsonBody = toJsonString(body);
+  callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
+    if (!e.code.empty()) return done(e, nullptr);
+    std::string id;
+    if (!getString(*doc, "sessionId", &id)) {
+      return done(badResponse(kVendor, "session start", "sessionId"), nullptr);
+    }
+    auto out = std::make_shared<Json>(rapidjson::kObjectType);
+    put(*out, *out, "sessionId", id);
+    put(*out, *out, "expirationDate", stringOr(*doc, "expirationDate"));
+    done(Error(), out);
+  });
+}
+
+void sendChunks(const OpContext& ctx, const std::string& sessionId,
+                const std::shared_ptr<Source>& source, uint64_t chunkSize, OpDone done) {
+  const Json& spec = *ctx.spec;
+  std::string why;
+  auto ranges = std::make_shared<std::vector<PartRange>>(splitParts(source->size(), chunkSize, &why));
+  if (ranges->empty()) return done(makeError(codes::kInvalidArgument, why), nullptr);
+  ctx.job->setTotals(source->size(), static_cast<uint32_t>(ranges->size()));
+  std::string url = joinUrl(base(spec), "/api/public/files/session/" + urlEncode(sessionId));
+  Headers headers = auth(spec);
+  headers.emplace_back("Accept", "application/json");
+  std::string fileName = stringOr(spec, "fileName", "file");
+  std::string contentType = stringOr(spec, "contentType");
+  BatchSpec b;
+  b.count = ranges->size();
+  b.concurrency = concurrencyOf(spec, 4);
+  b.makeRequest = [=](size_t i) {
+    HttpRequest req;
+    req.method = "POST";
+    req.url = url;
+    req.headers = headers;
+    req.isForm = true;
+    req.partNumber = static_cast<int>(i);
+    req.form.fields = {FormField{"chunkNumber", std::to_string(i)}};
+    req.form.fileField = "file";
+    req.form.fileName = fileName;
+    req.form.fileContentType = contentType;
+    req.form.file = BodyRange{source, (*ranges)[i].offset, (*ranges)[i].length};
+    return req;
+  };
+  b.onItem = [](size_t i, HttpResponse& resp) {
+    Json doc;
+    std::string why2;
+    if (!parseJson(resp.body, &doc, &why2) || !doc.IsObject()) {
+      Error e = badResponse(kVendor, "chunk upload", "a JSON answer");
+      e.partNumber = static_cast<int>(i);
+      return e;
+    }
+    return Error();
+  };
+  OpContext c = ctx;
+  size_t count = ranges->size();
+  runBatch(*ctx.engine, ctx.job, std::move(b), [c, source, count, done](const Error& e, const BatchStats&) {
+    if (!e.code.empty()) {
+      Error out = e;
+      if (out.partNumber >= 0 && (out.code == codes::kHttp || out.code == codes::kRateLimited)) {
+        out.message = "Kore.ai chunk " + std::to_string(out.partNumber) + " failed: " + out.message;
+      }
+      return done(out, nullptr);
+    }
+    auto res = std::make_shared<Json>(rapidjson::kObjectType);
+    put(*res, *res, "chunks", static_cast<uint64_t>(count));
+    withDigest(c, source, res, done);
+  });
+}
+
+void completeSession(const OpContext& ctx, const std::string& sessionId, OpDone done) {
+  const Json& spec = *ctx.spec;
+  VendorRequest r;
+  r.vendor = kVendor;
+  r.step = "complete";
+  r.url = joinUrl(base(spec), "/api/public/files/session/" + urlEncode(sessionId) + "/complete");
+  r.headers = auth(spec);
+  callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
+    if (!e.code.empty()) return done(e, nullptr);
+    readFileAnswer("complete", doc, done);
+  });
+}
+
+}  // namespace
+
+void korePresign(const OpContext& ctx, OpDone done) {
+  const Json& spec = *ctx.spec;
+  startSession(ctx, uint64Or(spec, "fileSize", 0), uint64Or(spec, "totalChunks", 1), done);
+}
+
+void koreUpload(const OpContext& ctx, OpDone done) {
+  Error err;
+  std::shared_ptr<Source> source = specSource(ctx, &err);
+  if (!source) return done(err, nullptr);
+  sendChunks(ctx, stringOr(*ctx.spec, "sessionId"), source,
+             uint64Or(*ctx.spec, "chunkSizeBytes", kDefaultChunk), done);
+}
+
+void koreComplete(const OpContext& ctx, OpDone done) {
+  completeSession(ctx, stringOr(*ctx.spec, "sessionId"), done);
+}
+
+void koreUploadFile(const OpContext& ctx, OpDone done) {
+  const Json& spec = *ctx.spec;
+  Error err;
+  std::shared_ptr<Source> source = specSource(ctx, &err);
+  if (!source) return done(err, nullptr);
+  uint64_t limit = uint64Or(spec, "singleLimitBytes", 25ull << 20);
+  if (source->size() < limit) return single(ctx, source, done);
+  uint64_t chunk = uint64Or(spec, "chunkSizeBytes", kDefaultChunk);
+  OpContext c = ctx;
+  startSession(ctx, source->size(), partCount(source->size(), chunk),
+               [c, source, chunk, done](const Error& e, JsonPtr session) {
+                 if (!e.code.empty()) return done(e, nullptr);
+                 std::string id = stringOr(*session, "sessionId");
+                 sendChunks(c, id, source, chunk, [c, id, done](const Error& ce, JsonPtr sent) {
+                   if (!ce.code.empty()) return done(ce, nullptr);
+                   completeSession(c, id, [sent, done](const Error& fe, JsonPtr out) {
+                     if (!fe.code.empty()) return done(fe, nullptr);
+                     put(*out, *out, "mode", std::string("chunked"));
+                     put(*out, *out, "chunks", uint64Or(*sent, "chunks", 0));
+                     put(*out, *out, "bytes", uint64Or(*sent, "bytes", 0));
+                     put(*out, *out, "md5", stringOr(*sent, "md5"));
+                     done(Error(), out);
+                   });
+                 });
+               });
+}
+
+}  // namespace uplift::vendors

@@ -1,0 +1,195 @@
+// Plaud: presign -> parts -> complete.
+#include "plaud.h"
+
+#include "../parts_math.h"
+#include "../primitives.h"
+#include "vendor_call.h"
+
+namespace uplift::vendors {
+
+namespace {
+
+constexpr const char* kVendor = "Plaud";
+
+struct PlaudTicket {
+  std::string fileId, uploadId;
+  uint64_t chunkSize = 0;
+  std::vector<PartSpec> parts;  // offsets laid out over fileSize
+};
+
+Headers auth(const rapidjson::Value& spec) {
+  return {{"Authorization", "Bearer " + stringOr(spec, "token")}};
+}
+
+void presign(const OpContext& ctx, uint64_t fileSize, const std::string& fileType,
+             std::function<void(const Error&, PlaudTicket&)> done) {
+  const Json& spec = *ctx.spec;
+  Json body(rapidjson::kObjectType);
+  put(body, body, "filesize", fileSize);
+  put(body, body, "filetype", fileType);
+  VendorRequest r;
+  r.vendor = kVendor;
+  r.step = "presign";
+  r.url = joinUrl(stringOr(spec, "baseUrl"), "/open/partner/files/upload/generate-presigned-urls");
+  r.headers = auth(spec);
+  r.jsonBody = toJsonString(body);
+  callJson(*ctx.engine, ctx.job, std::move(r),
+           [done, fileSize](const Error& e, JsonPtr doc, const HttpResponse&) {
+             PlaudTicket t;
+             if (!e.code.empty()) return done(e, t);
+             const Json& d = *doc;
+             const rapidjson::Value* parts = member(d, "Parts");
+             if (!getString(d, "FileId", &t.fileId) || !getString(d, "UploadId", &t.uploadId) ||
+                 !getUint64(d, "ChunkSize", &t.chunkSize) || t.chunkSize == 0 || !parts ||
+                 !parts->IsArray()) {
+               return done(badResponse(kVendor, "presign", "FileId, UploadId, ChunkSize and Parts"), t);
+             }
+             uint64_t expected = partCount(fileSize, t.chunkSize);
+             if (parts->Size() != expected) {
+               return done(badResponse(kVendor, "presign",
+                                       std::to_string(expected) + " part URLs (it sent " +
+                                           std::to_string(parts->Size()) + ")"),
+                           t);
+             }
+             std::vector<bool> seen(static_cast<size_t>(expected) + 1, false);
+             for (const auto& p : parts->GetArray()) {
+               PartSpec ps;
+               int n = 0;
+               if (!getInt(p, "PartNumber", &n) || n < 1 || static_cast<uint64_t>(n) > expected ||
+                   seen[static_cast<size_t>(n)] || !getString(p, "PresignedUrl", &ps.url)) {
+                 return done(badResponse(kVendor, "presign", "a PartNumber and PresignedUrl for every part"), t);
+               }
+               seen[static_cast<size_t>(n)] = true;
+               ps.partNumber = n;
+               ps.offset = static_cast<uint64_t>(n - 1) * t.chunkSize;
+               ps.length = std::min(t.chunkSize, fileSize - std::min(fileSize, ps.offset));
+               t.parts.push_back(std::move(ps));
+             }
+             done(Error(), t);
+           });
+}
+
+void complete(const OpContext& ctx, const std::string& fileId, const std::string& uploadId,
+              const std::vector<PartEtag>& parts, const std::string& fileType,
+              const std::string& md5, std::function<void(const Error&, JsonPtr)> done) {
+  const Json& spec = *ctx.spec;
+  Json body(rapidjson::kObjectType);
+  put(body, body, "file_id", fileId);
+  put(body, body, "upload_id", uploadId);
+  rapidjson::Value list(rapidjson::kArrayType);
+  for (const auto& p : parts) {
+    rapidjson::Value item(rapidjson::kObjectType);
+    put(body, item, "PartNumber", p.partNumber);
+    put(body, item, "ETag", p.etag);
+    list.PushBack(item, body.GetAllocator());
+  }
+  body.AddMember("part_list", list, body.GetAllocator());
+  put(body, body, "filetype", fileType);
+  put(body, body, "file_md5", md5);
+  VendorRequest r;
+  r.vendor = kVendor;
+  r.step = "complete-upload";
+  r.url = joinUrl(stringOr(spec, "baseUrl"), "/open/partner/files/upload/complete-upload");
+  r.headers = auth(spec);
+  r.jsonBody = toJsonString(body);
+  callJson(*ctx.engine, ctx.job, std::move(r),
+           [done, md5](const Error& e, JsonPtr doc, const HttpResponse&) {
+             if (!e.code.empty()) return done(e, nullptr);
+             const Json& d = *doc;
+             auto out = std::make_shared<Json>(rapidjson::kObjectType);
+             std::string fileId, downloadUrl, fileMd5;
+             if (!getString(d, "FileId", &fileId) || !getString(d, "DownloadUrl", &downloadUrl)) {
+               return done(badResponse(kVendor, "complete-upload", "FileId and DownloadUrl"), nullptr);
+             }
+             getString(d, "FileMd5", &fileMd5);
+             if (!fileMd5.empty() && !md5.empty() && fileMd5 != md5) {
+               Error bad = makeError(codes::kIntegrity, "Plaud stored a file whose MD5 " + fileMd5 +
+                                                            " differs from the uploaded bytes' " + md5);
+               return done(bad, nullptr);
+             }
+             put(*out, *out, "fileId", fileId);
+             put(*out, *out, "fileType", stringOr(d, "FileType"));
+             put(*out, *out, "downloadUrl", downloadUrl);
+             put(*out, *out, "fileMd5", fileMd5.empty() ? md5 : fileMd5);
+             done(Error(), out);
+           });
+}
+
+}  // namespace
+
+void plaudPresign(const OpContext& ctx, OpDone done) {
+  const Json& spec = *ctx.spec;
+  presign(ctx, uint64Or(spec, "fileSize", 0), stringOr(spec, "fileType"),
+          [done](const Error& e, PlaudTicket& t) {
+            if (!e.code.empty()) return done(e, nullptr);
+            auto out = std::make_shared<Json>(rapidjson::kObjectType);
+            put(*out, *out, "fileId", t.fileId);
+            put(*out, *out, "uploadId", t.uploadId);
+            put(*out, *out, "chunkSizeBytes", t.chunkSize);
+            rapidjson::Value parts(rapidjson::kArrayType);
+            for (const auto& p : t.parts) {
+              rapidjson::Value item(rapidjson::kObjectType);
+              put(*out, item, "partNumber", p.partNumber);
+              put(*out, item, "url", p.url);
+              parts.PushBack(item, out->GetAllocator());
+            }
+            out->AddMember("parts", parts, out->GetAllocator());
+            done(Error(), out);
+          });
+}
+
+void plaudComplete(const OpContext& ctx, OpDone done) {
+  const Json& spec = *ctx.spec;
+  std::vector<PartEtag> parts;
+  if (const rapidjson::Value* list = member(spec, "parts"); list && list->IsArray()) {
+    for (const auto& p : list->GetArray()) {
+      PartEtag pe;
+      getInt(p, "partNumber", &pe.partNumber);
+      getString(p, "etag", &pe.etag);
+      parts.push_back(pe);
+    }
+  }
+  complete(ctx, stringOr(spec, "fileId"), stringOr(spec, "uploadId"), parts,
+           stringOr(spec, "fileType"), stringOr(spec, "md5"), done);
+}
+
+void plaudUploadFile(const OpContext& ctx, OpDone done) {
+  const Json& spec = *ctx.spec;
+  Error err;
+  const rapidjson::Value* ref = member(spec, "source");
+  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
+  if (!source) return done(err.code.empty() ? makeError(codes::kInvalidArgument, "source missing") : err, nullptr);
+  std::string fileType = stringOr(spec, "fileType");
+  int concurrency = concurrencyOf(spec, 4);
+  OpContext c = ctx;
+  presign(c, source->size(), fileType, [c, source, fileType, concurrency, done](const Error& e, PlaudTicket& t) {
+    if (!e.code.empty()) return done(e, nullptr);
+    PartsSpec ps;
+    ps.parts = t.parts;
+    ps.source = source;
+    ps.concurrency = concurrency;
+    std::string fileId = t.fileId, uploadId = t.uploadId;
+    uploadPresignedParts(*c.engine, c.job, std::move(ps),
+                         [c, fileId, uploadId, fileType, done](const Error& pe, PartsResult& pr) {
+                           if (!pe.code.empty()) return done(pe, nullptr);
+                           PartsResult sent = pr;
+                           complete(c, fileId, uploadId, sent.parts, fileType, sent.md5,
+                                    [sent, done](const Error& ce, JsonPtr out) {
+                                      if (!ce.code.empty()) return done(ce, nullptr);
+                                      rapidjson::Value parts(rapidjson::kArrayType);
+                                      for (const auto& p : sent.parts) {
+                                        rapidjson::Value item(rapidjson::kObjectType);
+                                        put(*out, item, "partNumber", p.partNumber);
+                                        put(*out, item, "etag", p.etag);
+                                        parts.PushBack(item, out->GetAllocator());
+                                      }
+                                      out->AddMember("parts", parts, out->GetAllocator());
+                                      put(*out, *out, "md5", sent.md5);
+                                      put(*out, *out, "bytes", sent.bytes);
+                                      done(Error(), out);
+                                    });
+                         });
+  });
+}
+
+}  // namespace uplift::vendors

@@ -1,0 +1,19 @@
+// Plaud file upload (vendor-docs/plaud-file-upload-api.md): presign returns S3 multipart
+// part URLs; each part is PUT without Authorization, its quoted ETag kept; complete sends
+// the part list and the lowercase hex MD5 of the whole file.
+#pragma once
+
+#include "../ops.h"
+
+namespace uplift::vendors {
+
+// spec {baseUrl, token, fileSize, fileType} -> {fileId, uploadId, chunkSizeBytes, parts:[{partNumber,url}]}
+void plaudPresign(const OpContext& ctx, OpDone done);
+// spec {baseUrl, token, fileId, uploadId, parts:[{partNumber, etag}], fileType, md5}
+//   -> {fileId, fileType, downloadUrl, fileMd5}
+void plaudComplete(const OpContext& ctx, OpDone done);
+// spec {baseUrl, token, source, fileType, concurrency}
+//   -> {fileId, fileType, downloadUrl, fileMd5, parts, md5, bytes}
+void plaudUploadFile(const OpContext& ctx, OpDone done);
+
+}  // namespace uplift::vendors

@@ -1,0 +1,100 @@
+// Scripe: presign -> PUT.
+#include "scripe.h"
+
+#include "../primitives.h"
+#include "vendor_call.h"
+
+namespace uplift::vendors {
+
+namespace {
+
+constexpr const char* kVendor = "Scripe";
+
+struct ScripeUpload {
+  std::string id, uploadUrl, method, contentType, expiresAt;
+  uint64_t maxSizeBytes = 0;
+};
+
+void presign(const OpContext& ctx, const std::string& contentType, uint64_t maxSizeBytes,
+             std::function<void(const Error&, ScripeUpload&)> done) {
+  const Json& spec = *ctx.spec;
+  Json body(rapidjson::kObjectType);
+  put(body, body, "contentType", contentType);
+  if (maxSizeBytes > 0) put(body, body, "maxSizeBytes", maxSizeBytes);
+  VendorRequest r;
+  r.vendor = kVendor;
+  r.step = "presign";
+  r.url = joinUrl(stringOr(spec, "baseUrl"), "/v1/uploads");
+  r.headers = {{"Authorization", "Bearer " + stringOr(spec, "apiKey")},
+               {"Scripe-Api-Version", stringOr(spec, "apiVersion", "2026-08-01")}};
+  r.jsonBody = toJsonString(body);
+  callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
+    ScripeUpload u;
+    if (!e.code.empty()) return done(e, u);
+    const rapidjson::Value* data = member(*doc, "data");
+    if (!data || !data->IsObject() || !getString(*data, "id", &u.id) ||
+        !getString(*data, "uploadUrl", &u.uploadUrl) || !getString(*data, "contentType", &u.contentType)) {
+      return done(badResponse(kVendor, "presign", "data.id, data.uploadUrl and data.contentType"), u);
+    }
+    u.method = stringOr(*data, "method", "PUT");
+    u.expiresAt = stringOr(*data, "expiresAt");
+    u.maxSizeBytes = uint64Or(*data, "maxSizeBytes", 0);
+    done(Error(), u);
+  });
+}
+
+JsonPtr toJson(const ScripeUpload& u, const char* idName) {
+  auto out = std::make_shared<Json>(rapidjson::kObjectType);
+  put(*out, *out, idName, u.id);
+  put(*out, *out, "uploadUrl", u.uploadUrl);
+  put(*out, *out, "method", u.method);
+  put(*out, *out, "contentType", u.contentType);
+  put(*out, *out, "maxSizeBytes", u.maxSizeBytes);
+  put(*out, *out, "expiresAt", u.expiresAt);
+  return out;
+}
+
+}  // namespace
+
+void scripePresign(const OpContext& ctx, OpDone done) {
+  const Json& spec = *ctx.spec;
+  presign(ctx, stringOr(spec, "contentType"), uint64Or(spec, "maxSizeBytes", 0),
+          [done](const Error& e, ScripeUpload& u) {
+            if (!e.code.empty()) return done(e, nullptr);
+            done(Error(), toJson(u, "id"));
+          });
+}
+
+void scripeUploadFile(const OpContext& ctx, OpDone done) {
+  const Json& spec = *ctx.spec;
+  Error err;
+  const rapidjson::Value* ref = member(spec, "source");
+  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
+  if (!source) return done(err, nullptr);
+  OpContext c = ctx;
+  presign(ctx, stringOr(spec, "contentType"), uint64Or(spec, "maxSizeBytes", 0),
+          [c, source, done](const Error& e, ScripeUpload& u) {
+            if (!e.code.empty()) return done(e, nullptr);
+            if (u.maxSizeBytes > 0 && source->size() > u.maxSizeBytes) {
+              Error big = makeError(codes::kTooLarge,
+                                    "the file has " + std::to_string(source->size()) +
+                                        " bytes but Scripe signed the upload for at most " +
+                                        std::to_string(u.maxSizeBytes));
+              return done(big, nullptr);
+            }
+            PutSpec ps;
+            ps.url = u.uploadUrl;
+            ps.method = u.method.empty() ? "PUT" : u.method;
+            ps.headers = {{"Content-Type", u.contentType}};
+            ps.body = BodyRange{source, 0, source->size()};
+            putPresigned(*c.engine, c.job, std::move(ps), [u, done](const Error& pe, PutResult& r) {
+              if (!pe.code.empty()) return done(pe, nullptr);
+              JsonPtr out = toJson(u, "uploadId");
+              put(*out, *out, "bytes", r.bytes);
+              put(*out, *out, "md5", r.md5);
+              done(Error(), out);
+            });
+          });
+}
+
+}  // namespace uplift::vendors

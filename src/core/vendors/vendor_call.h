@@ -1,0 +1,45 @@
+// JSON calls to a vendor's API (presign, session start, complete): send, retry the
+// retryable outcomes (in the engine), then map the vendor's error answers to typed errors
+// and parse the JSON answer.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "../engine.h"
+#include "../json.h"
+
+namespace uplift::vendors {
+
+struct VendorRequest {
+  const char* vendor = "";  // for messages: "Plaud", "Scripe", ...
+  const char* step = "";    // for messages: "presign", "complete", ...
+  std::string method = "POST";
+  std::string url;
+  Headers headers;          // auth headers included
+  std::string jsonBody;     // sent with Content-Type: application/json when not empty
+  bool isForm = false;      // multipart body instead of JSON
+  FormBody form;
+  size_t maxResponseBody = 1 << 20;
+};
+
+using JsonDone = std::function<void(const Error& err, JsonPtr body, const HttpResponse& resp)>;
+
+// done gets a parsed JSON object on success (2xx with a JSON object body), else an error
+// whose code is ERR_UPLIFT_AUTH (401/403), ERR_UPLIFT_RATE_LIMITED (429), ERR_UPLIFT_VENDOR
+// (other statuses; vendorCode from the body), ERR_UPLIFT_BAD_RESPONSE (not JSON) or a
+// transport error.
+void callJson(Engine& engine, const std::shared_ptr<Job>& job, VendorRequest req, JsonDone done);
+
+// Reads the vendor's own error code and message from an error body, whatever its shape
+// ({error:{code,message}}, {errors:[{code,msg}]}, {error:[{error_code,message}]},
+// {code,message,s3_code}, {message}).
+void vendorErrorFields(const std::string& body, std::string* code, std::string* message);
+
+// A typed error for a JSON answer that lacks a field the flow needs.
+Error badResponse(const char* vendor, const char* step, const std::string& what);
+
+// Joins a base URL and a path without doubling the slash.
+std::string joinUrl(const std::string& base, const std::string& path);
+
+}  // namespace uplift::vendors
