@@ -10,3 +10,8 @@ export * from './errors';
 export type { Progress } from './validate';
 export { inferContentType } from './content-type';
 export { redact, redactUrl } from './redact';
+export * as eka from './vendors/eka';
+export * as kore from './vendors/kore';
+export * as plaud from './vendors/plaud';
+export * as scripe from './vendors/scripe';
+export * as heify from './vendors/heify';
