@@ -158,7 +158,7 @@ probe() {
     "$ENDPOINT/" 2>/dev/null | grep -q '<Code>SignatureDoesNotMatch</Code>'
 }
 ok=0
-for _ in $(seq 1 150); do
+for _ in $(seq 1 600); do
   if probe
   then ok=1; break; fi
   for pid in $(cat "$W/pids"); do
@@ -166,7 +166,7 @@ for _ in $(seq 1 150); do
   done
   sleep 0.1
 done
-[ "$ok" = 1 ] || { echo "swift: s3api did not answer within 15 s; logs in $W/log" >&2; exit 1; }
+[ "$ok" = 1 ] || { echo "swift: s3api did not answer within 60 s; logs in $W/log" >&2; exit 1; }
 
 cat > "$W/env" <<ENV
 UPLIFT_SWIFT_ENDPOINT=$ENDPOINT
