@@ -70,7 +70,12 @@ void Job::maybeEmitProgress(bool force) {
   } else {
     lastEmitMs_.store(now);
   }
-  opts_.onProgress(snapshot());
+  Progress p = snapshot();
+  // The finished state is reported once, by the owner's forced call at the end.
+  if (!force && p.partsTotal > 0 && p.partsDone >= p.partsTotal && p.bytesSent >= p.totalBytes) {
+    return;
+  }
+  opts_.onProgress(p);
 }
 
 bool Job::pastDeadline() const { return Clock::now() >= deadline_; }

@@ -174,6 +174,12 @@ struct PartsRun : std::enable_shared_from_this<PartsRun> {
                                                    " was accepted without an ETag header");
       failure.partNumber = spec.parts[i].partNumber;
     }
+    if (failure.code.empty()) {
+      // Counted and reported while the part is still in flight, so the final report of
+      // maybeFinish (which waits for inFlight == 0) sees it and no report follows that one.
+      job->partDone();
+      job->maybeEmitProgress(false);
+    }
     {
       std::lock_guard<std::mutex> lock(mu);
       --inFlight;
@@ -186,12 +192,7 @@ struct PartsRun : std::enable_shared_from_this<PartsRun> {
         err = failure;
       }
     }
-    if (!failure.code.empty()) {
-      job->cancel(failure);  // the other parts stop promptly
-    } else {
-      job->partDone();
-      job->maybeEmitProgress(false);
-    }
+    if (!failure.code.empty()) job->cancel(failure);  // the other parts stop promptly
     launch();
     maybeFinish();
   }
@@ -208,17 +209,22 @@ struct PartsRun : std::enable_shared_from_this<PartsRun> {
   }
 
   void maybeFinish() {
+    Error finalErr;
+    PartsResult finalResult;
     {
+      // Locked: launch() may still read err on another thread after the last part ended.
       std::lock_guard<std::mutex> lock(mu);
       if (reported || inFlight > 0 || digestPending) return;
       if (err.code.empty() && finished < spec.parts.size()) return;
       reported = true;
+      if (err.code.empty() && spec.source) err = spec.source->checkUnchanged();
+      std::sort(result.parts.begin(), result.parts.end(),
+                [](const PartEtag& a, const PartEtag& b) { return a.partNumber < b.partNumber; });
+      finalErr = err;
+      finalResult = result;
     }
-    if (err.code.empty()) err = spec.source->checkUnchanged();
-    std::sort(result.parts.begin(), result.parts.end(),
-              [](const PartEtag& a, const PartEtag& b) { return a.partNumber < b.partNumber; });
     job->maybeEmitProgress(true);
-    done(err, result);
+    done(finalErr, finalResult);
   }
 };
 

@@ -17,7 +17,9 @@ int64_t mtimeOf(const struct stat& st) {
 }  // namespace
 
 std::shared_ptr<FileSource> FileSource::open(const std::string& path, Error* err) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO without a writer would otherwise block forever; it has no
+  // effect on reads of the regular files accepted below.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     int e = errno;
     if (e == ENOENT || e == ENOTDIR) {
