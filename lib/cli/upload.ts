@@ -1,0 +1,135 @@
+// `uplift upload <files...> --vendor <name>`: uploads files to a real vendor (or any
+// emulator given by --base-url). Credentials come from flags or UPLIFT_* environment
+// variables; --json prints one JSON document; Ctrl-C aborts cleanly.
+import * as fs from 'fs';
+import * as path from 'path';
+import { Engine } from '../engine';
+import { eka, heify, kore, plaud, scripe } from '../index';
+import { UsageError } from './errors';
+import { createProgressView } from './progress';
+
+export const VENDORS = ['eka', 'kore', 'plaud', 'scripe', 'heify'] as const;
+export type CliVendor = (typeof VENDORS)[number];
+
+/** Environment variables per vendor (documented in the README). */
+export const ENV = {
+  eka: { url: 'UPLIFT_EKA_URL', secret: 'UPLIFT_EKA_TOKEN' },
+  kore: { url: 'UPLIFT_KORE_URL', secret: 'UPLIFT_KORE_API_KEY' },
+  plaud: { url: 'UPLIFT_PLAUD_URL', secret: 'UPLIFT_PLAUD_TOKEN' },
+  scripe: { url: 'UPLIFT_SCRIPE_URL', secret: 'UPLIFT_SCRIPE_API_KEY' },
+  heify: { url: 'UPLIFT_HEIFY_URL', secret: 'UPLIFT_HEIFY_API_KEY' },
+} as const;
+
+export interface UploadFlags {
+  vendor?: string;
+  'base-url'?: string;
+  token?: string;
+  'api-key'?: string;
+  region?: string;
+  'file-type'?: string;
+  'content-type'?: string;
+  'txn-id'?: string;
+  'file-context'?: string;
+  'configuration-id'?: string;
+  'evaluator-id'?: string;
+  'participant-id'?: string;
+  name?: string;
+  'api-version'?: string;
+  concurrency?: string;
+  'ca-file'?: string;
+  json?: boolean;
+}
+
+export interface UploadRun {
+  files: string[];
+  flags: UploadFlags;
+  env: NodeJS.ProcessEnv;
+  tty: boolean;
+  signal: AbortSignal;
+}
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new UsageError(what);
+  return value;
+}
+
+export async function runUpload(r: UploadRun): Promise<number> {
+  const f = r.flags;
+  if (!f.vendor) throw new UsageError(`--vendor is required (one of ${VENDORS.join(', ')})`);
+  if (!(VENDORS as readonly string[]).includes(f.vendor)) throw new UsageError(`unknown vendor '${f.vendor}': use one of ${VENDORS.join(', ')}`);
+  const vendor = f.vendor as CliVendor;
+  if (r.files.length === 0) throw new UsageError('name at least one file to upload');
+  for (const file of r.files) {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      throw new UsageError(`no file at ${file}`);
+    }
+    if (!st.isFile()) throw new UsageError(`${file} is not a regular file`);
+  }
+  if (vendor !== 'eka' && r.files.length > 1) {
+    // One upload per file for vendors whose flow takes one file.
+  }
+  let concurrency: number | undefined;
+  if (f.concurrency !== undefined) {
+    concurrency = Number(f.concurrency);
+    if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new UsageError(`--concurrency must be an integer from 1 to 64, got '${f.concurrency}'`);
+  }
+  const env = ENV[vendor];
+  const baseUrl = f['base-url'] ?? r.env[env.url];
+  const secret = f.token ?? f['api-key'] ?? r.env[env.secret];
+  const secretFlag = vendor === 'eka' || vendor === 'plaud' ? '--token' : '--api-key';
+  need(secret, `missing credential for ${vendor}: pass ${secretFlag} or set ${env.secret}`);
+  const engine = new Engine(f['ca-file'] ? { caFile: f['ca-file'] } : {});
+  const view = r.tty && !f.json ? createProgressView(process.stderr, true) : createProgressView(process.stderr, false);
+  const quiet = !!f.json;
+  const progress = (label: string, file: string) => (quiet ? undefined : view.add(label, fs.statSync(file).size));
+  const common = { signal: r.signal, engine, ...(concurrency ? { concurrency } : {}) };
+  const results: unknown[] = [];
+  try {
+    if (vendor === 'eka') {
+      const c = eka.client({ token: secret!, ...(baseUrl ? { baseUrl } : {}) });
+      const total = r.files.reduce((n, file) => n + fs.statSync(file).size, 0);
+      const onProgress = quiet ? undefined : view.add('eka', total);
+      results.push(await c.uploadFiles(r.files, { txnId: need(f['txn-id'], 'eka needs --txn-id (the transaction id)'), ...common, ...(onProgress ? { onProgress } : {}) }));
+    } else {
+      for (const file of r.files) {
+        const label = path.basename(file);
+        const onProgress = progress(label, file);
+        const withProgress = { ...common, ...(onProgress ? { onProgress } : {}) };
+        if (vendor === 'kore') {
+          const c = kore.client({ apiKey: secret!, baseUrl: need(baseUrl, `kore needs --base-url or ${env.url} (the environment URL)`) });
+          results.push(await c.uploadFile(file, { fileContext: f['file-context'] ?? 'bulkImport', ...withProgress }));
+        } else if (vendor === 'plaud') {
+          const c = plaud.client({ token: secret!, ...(f.region ? { region: f.region as 'us' } : {}), ...(baseUrl ? { baseUrl } : {}) });
+          results.push(await c.uploadFile(file, { ...(f['file-type'] ? { fileType: f['file-type'] } : {}), ...withProgress }));
+        } else if (vendor === 'scripe') {
+          const c = scripe.client({ apiKey: secret!, ...(f['api-version'] ? { apiVersion: f['api-version'] } : {}), ...(baseUrl ? { baseUrl } : {}) });
+          results.push(await c.uploadFile(file, { ...(f['content-type'] ? { contentType: f['content-type'] } : {}), ...withProgress }));
+        } else {
+          const c = heify.client({ apiKey: secret!, ...(baseUrl ? { baseUrl } : {}) });
+          const configurationId = need(f['configuration-id'] ?? r.env.UPLIFT_HEIFY_CONFIGURATION_ID, 'heify needs --configuration-id or UPLIFT_HEIFY_CONFIGURATION_ID');
+          results.push(await c.uploadFile(file, {
+            configurationId,
+            ...(f['evaluator-id'] ? { evaluatorId: f['evaluator-id'] } : {}),
+            ...(f['participant-id'] ? { participantId: f['participant-id'] } : {}),
+            name: f.name ?? path.basename(file),
+            ...(f['content-type'] ? { contentType: f['content-type'] } : {}),
+            ...withProgress,
+          }));
+        }
+        if (!quiet) view.done(label, true);
+      }
+    }
+  } finally {
+    view.stop();
+    await engine.close();
+  }
+  if (f.json) {
+    process.stdout.write(`${JSON.stringify({ vendor, results }, null, 2)}\n`);
+  } else {
+    for (const res of results) process.stdout.write(`${vendor}: ${JSON.stringify(res)}\n`);
+  }
+  return 0;
+}
