@@ -22,7 +22,6 @@
  * Ops for faults/log: 'presign', 'complete' (path tells the region).
  */
 import { asObject, bearerToken, contentTypeOf, isCount, randomHex, readJson, sendJson, VendorError } from './common';
-import { deleteObject } from './s3-delete';
 import { S3Error } from '../s3/client';
 import type { VendorContext, VendorDeps, VendorEmulator, VendorRoute } from './types';
 
@@ -135,7 +134,7 @@ export function createPlaud(deps: VendorDeps, token: string): VendorEmulator {
           const actual = await deps.s3.getObjectMd5(file.bucket, file.key);
           if (actual !== md5) {
             files[region].delete(file.fileId);
-            await deleteObject(deps.target, file.bucket, file.key);
+            await deps.s3.deleteObject(file.bucket, file.key);
             throw new VendorError(400, 'FILE_MD5_NOT_MATCH', 'file_md5 does not match the uploaded bytes; the file was discarded, upload it again', { expected_md5: md5, actual_md5: actual });
           }
           file.md5 = actual;
