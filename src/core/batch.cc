@@ -39,6 +39,7 @@ struct BatchRun : std::enable_shared_from_this<BatchRun> {
 
   void itemDone(size_t i, const Error& e, HttpResponse& resp) {
     Error failure = e;
+    if (!failure.code.empty() && spec.mapError) failure = spec.mapError(i, e, resp);
     if (failure.code.empty() && spec.onItem) failure = spec.onItem(i, resp);
     {
       std::lock_guard<std::mutex> lock(mu);

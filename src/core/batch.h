@@ -19,6 +19,8 @@ struct BatchSpec {
   // Checks the answer to request i; a returned error (code set) fails the batch. Called
   // once per successful item on an engine thread; may run concurrently for different items.
   std::function<Error(size_t i, HttpResponse& resp)> onItem;
+  // Optional: rewrites the error of a failed item (e.g. to read a vendor's error body).
+  std::function<Error(size_t i, const Error& err, HttpResponse& resp)> mapError;
   // true: the first failure cancels the job, so items in flight stop at once. false: no new
   // item starts, items in flight finish (for flows that recover, e.g. by re-presigning).
   bool cancelJobOnFailure = true;

@@ -135,6 +135,9 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId,
     req.form.file = BodyRange{source, (*ranges)[i].offset, (*ranges)[i].length};
     return req;
   };
+  b.mapError = [](size_t i, const Error& e, HttpResponse& resp) {
+    return mapVendorError(kVendor, "chunk " + std::to_string(i), e, resp);
+  };
   b.onItem = [](size_t i, HttpResponse& resp) {
     Json doc;
     std::string why2;
@@ -148,13 +151,7 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId,
   OpContext c = ctx;
   size_t count = ranges->size();
   runBatch(*ctx.engine, ctx.job, std::move(b), [c, source, count, done](const Error& e, const BatchStats&) {
-    if (!e.code.empty()) {
-      Error out = e;
-      if (out.partNumber >= 0 && (out.code == codes::kHttp || out.code == codes::kRateLimited)) {
-        out.message = "Kore.ai chunk " + std::to_string(out.partNumber) + " failed: " + out.message;
-      }
-      return done(out, nullptr);
-    }
+    if (!e.code.empty()) return done(e, nullptr);
     auto res = std::make_shared<Json>(rapidjson::kObjectType);
     put(*res, *res, "chunks", static_cast<uint64_t>(count));
     withDigest(c, source, res, done);

@@ -46,6 +46,29 @@ Error badResponse(const char* vendor, const char* step, const std::string& what)
                        " (the answer does not match the vendor's documented shape)");
 }
 
+Error mapVendorError(const std::string& vendor, const std::string& step, const Error& e,
+                     const HttpResponse& resp) {
+  Error out = e;
+  if (resp.status <= 0 || (e.code != codes::kHttp && e.code != codes::kRateLimited &&
+                           e.code != codes::kUrlExpired)) {
+    return out;
+  }
+  std::string code, message;
+  vendorErrorFields(resp.body, &code, &message);
+  out.vendorCode = code;
+  if (resp.status == 401 || resp.status == 403) {
+    out.code = codes::kAuth;
+  } else if (resp.status == 429) {
+    out.code = codes::kRateLimited;
+  } else {
+    out.code = codes::kVendor;
+  }
+  out.message = vendor + " " + step + " failed with HTTP " + std::to_string(resp.status) +
+                (code.empty() ? "" : " " + code) + (message.empty() ? "" : ": " + message);
+  if (resp.status == 401) out.message += " (check the token or API key)";
+  return out;
+}
+
 void callJson(Engine& engine, const std::shared_ptr<Job>& job, VendorRequest vr, JsonDone done) {
   HttpRequest req;
   req.method = vr.method;
@@ -65,23 +88,7 @@ void callJson(Engine& engine, const std::shared_ptr<Job>& job, VendorRequest vr,
   std::string step = vr.step;
   engine.send(job, std::move(req), [done, vendor, step](const Error& e, HttpResponse& resp) {
     if (!e.code.empty()) {
-      Error out = e;
-      if (resp.status > 0 && (e.code == codes::kHttp || e.code == codes::kRateLimited ||
-                              e.code == codes::kUrlExpired)) {
-        std::string code, message;
-        vendorErrorFields(resp.body, &code, &message);
-        out.vendorCode = code;
-        if (resp.status == 401 || resp.status == 403) {
-          out.code = codes::kAuth;
-        } else if (resp.status == 429) {
-          out.code = codes::kRateLimited;
-        } else {
-          out.code = codes::kVendor;
-        }
-        out.message = vendor + " " + step + " failed with HTTP " + std::to_string(resp.status) +
-                      (code.empty() ? "" : " " + code) + (message.empty() ? "" : ": " + message);
-        if (resp.status == 401) out.message += " (check the token or API key)";
-      }
+      Error out = mapVendorError(vendor, step, e, resp);
       done(out, nullptr, resp);
       return;
     }

@@ -31,6 +31,11 @@ using JsonDone = std::function<void(const Error& err, JsonPtr body, const HttpRe
 // transport error.
 void callJson(Engine& engine, const std::shared_ptr<Job>& job, VendorRequest req, JsonDone done);
 
+// Maps a failed vendor API exchange to ERR_UPLIFT_AUTH / RATE_LIMITED / VENDOR with the
+// vendor's code and message from the body; transport errors pass through unchanged.
+Error mapVendorError(const std::string& vendor, const std::string& step, const Error& e,
+                     const HttpResponse& resp);
+
 // Reads the vendor's own error code and message from an error body, whatever its shape
 // ({error:{code,message}}, {errors:[{code,msg}]}, {error:[{error_code,message}]},
 // {code,message,s3_code}, {message}).
