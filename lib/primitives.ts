@@ -101,7 +101,7 @@ export async function putPresigned(url: string, source: Source, options: PutPres
     }
     const r = await runNative(
       () => engine.nativeEngine().putPresigned({ url, method, headers: pairs, source: src.native, ...common.job }, safeProgress(common.onProgress)),
-      { signal: common.signal, onProgress: common.onProgress, site },
+      { signal: common.signal, onProgress: common.onProgress, site, label: `${method} ${url}` },
     );
     return { status: r.status, etag: r.etag, bytes: r.bytes, md5: r.md5 };
   });
@@ -136,7 +136,7 @@ export async function postPresignedForm(
         { url, fields: pairs, fileField, fileName, fileContentType, source: src.native, ...common.job },
         safeProgress(common.onProgress),
       ),
-      { signal: common.signal, onProgress: common.onProgress, site },
+      { signal: common.signal, onProgress: common.onProgress, site, label: `POST form ${url}` },
     );
     const out: PostPresignedFormResult = { status: r.status, bytes: r.bytes, md5: r.md5 };
     if (r.location) out.location = r.location;
@@ -189,7 +189,7 @@ export async function uploadPresignedParts(
         { parts: laid, source: src.native, headers: headerPairs(headers), concurrency: common.concurrency ?? 4, ...common.job },
         safeProgress(common.onProgress),
       ),
-      { signal: common.signal, onProgress: common.onProgress, site },
+      { signal: common.signal, onProgress: common.onProgress, site, label: `PUT ${laid.length} parts, first ${laid[0].url}` },
     );
     return { parts: r.parts, md5: r.md5, bytes: r.bytes };
   });

@@ -1,5 +1,6 @@
 // Runs one native operation with the common options: abort, progress, error mapping and
 // the caller's stack.
+import { debug, debugEnabled } from './debug';
 import { AbortError, UpliftError, withCallSite } from './errors';
 import type { NativeHandle, NativeProgress } from './native';
 import { fromNative, isNativeError } from './native-errors';
@@ -11,6 +12,8 @@ export interface RunContext {
   vendor?: string;
   /** An Error created at the public entry point, whose stack the failure takes. */
   site?: Error;
+  /** What runs, for the debug log (redacted before printing), e.g. `PUT https://host/key`. */
+  label?: string;
 }
 
 /** Wraps a user's progress listener so that a throwing listener cannot break an upload. */
@@ -34,13 +37,23 @@ export function toUpliftError(err: unknown, ctx: RunContext): UpliftError | unkn
 
 export async function runNative<T>(start: () => NativeHandle<T>, ctx: RunContext): Promise<T> {
   if (ctx.signal?.aborted) throw toUpliftError(new AbortError(ctx.signal.reason), ctx);
+  const label = ctx.label ?? 'upload';
+  const t0 = debugEnabled() ? process.hrtime.bigint() : 0n;
+  debug(`start ${label}`);
   const handle = start();
   const onAbort = (): void => handle.cancel('the upload was aborted');
   ctx.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return await handle.promise;
+    const out = await handle.promise;
+    if (debugEnabled()) debug(`done in ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms ${label}`);
+    return out;
   } catch (err) {
-    throw toUpliftError(err, ctx);
+    const mapped = toUpliftError(err, ctx);
+    if (debugEnabled()) {
+      const e = mapped as { code?: string; message?: string };
+      debug(`failed after ${(Number(process.hrtime.bigint() - t0) / 1e6).toFixed(1)} ms ${label} (${e.code ?? 'error'}: ${e.message ?? String(mapped)})`);
+    }
+    throw mapped;
   } finally {
     ctx.signal?.removeEventListener('abort', onAbort);
   }

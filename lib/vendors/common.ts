@@ -118,7 +118,7 @@ export async function runOp<T>(engine: Engine, op: string, spec: object, ctx: Op
       }
       return n.run<T>(op, { ...spec, ...jobFields(ctx.job ?? {}) }, safeProgress(ctx.onProgress));
     },
-    { signal: ctx.signal, onProgress: ctx.onProgress, vendor: ctx.vendor, site: ctx.site },
+    { signal: ctx.signal, onProgress: ctx.onProgress, vendor: ctx.vendor, site: ctx.site, label: op },
   );
 }
 
