@@ -6,6 +6,7 @@
 #include "../batch.h"
 #include "../digest.h"
 #include "../parts_math.h"
+#include "readers.h"
 #include "vendor_call.h"
 
 namespace uplift::vendors {
@@ -21,13 +22,9 @@ std::string base(const rapidjson::Value& spec) { return stringOr(spec, "baseUrl"
 
 // {url, fileId} answers (single POST and complete).
 void readFileAnswer(const char* step, JsonPtr doc, OpDone done) {
-  std::string fileId, url;
-  if (!getString(*doc, "fileId", &fileId) || !getString(*doc, "url", &url)) {
-    return done(badResponse(kVendor, step, "fileId and url"), nullptr);
-  }
-  auto out = std::make_shared<Json>(rapidjson::kObjectType);
-  put(*out, *out, "fileId", fileId);
-  put(*out, *out, "url", url);
+  JsonPtr out;
+  Error e = readKoreFileAnswer(step, *doc, &out);
+  if (!e.code.empty()) return done(e, nullptr);
   done(Error(), out);
 }
 
@@ -95,13 +92,9 @@ void startSession(const OpContext& ctx, uint64_t fileSize, uint64_t totalChunks,
   r.jsonBody = toJsonString(body);
   callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
     if (!e.code.empty()) return done(e, nullptr);
-    std::string id;
-    if (!getString(*doc, "sessionId", &id)) {
-      return done(badResponse(kVendor, "session start", "sessionId"), nullptr);
-    }
-    auto out = std::make_shared<Json>(rapidjson::kObjectType);
-    put(*out, *out, "sessionId", id);
-    put(*out, *out, "expirationDate", stringOr(*doc, "expirationDate"));
+    JsonPtr out;
+    Error re = readKoreSession(*doc, &out);
+    if (!re.code.empty()) return done(re, nullptr);
     done(Error(), out);
   });
 }
@@ -138,16 +131,7 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId,
   b.mapError = [](size_t i, const Error& e, HttpResponse& resp) {
     return mapVendorError(kVendor, "chunk " + std::to_string(i), e, resp);
   };
-  b.onItem = [](size_t i, HttpResponse& resp) {
-    Json doc;
-    std::string why2;
-    if (!parseJson(resp.body, &doc, &why2) || !doc.IsObject()) {
-      Error e = badResponse(kVendor, "chunk upload", "a JSON answer");
-      e.partNumber = static_cast<int>(i);
-      return e;
-    }
-    return Error();
-  };
+  b.onItem = [](size_t i, HttpResponse& resp) { return readKoreChunk(resp.body, i); };
   OpContext c = ctx;
   size_t count = ranges->size();
   runBatch(*ctx.engine, ctx.job, std::move(b), [c, source, count, done](const Error& e, const BatchStats&) {
@@ -172,6 +156,41 @@ void completeSession(const OpContext& ctx, const std::string& sessionId, OpDone 
 }
 
 }  // namespace
+
+Error readKoreFileAnswer(const char* step, const Json& doc, JsonPtr* result) {
+  std::string fileId, url;
+  if (!getString(doc, "fileId", &fileId) || !getString(doc, "url", &url)) {
+    return badResponse(kVendor, step, "fileId and url");
+  }
+  auto out = std::make_shared<Json>(rapidjson::kObjectType);
+  put(*out, *out, "fileId", fileId);
+  put(*out, *out, "url", url);
+  *result = out;
+  return Error();
+}
+
+Error readKoreSession(const Json& doc, JsonPtr* result) {
+  std::string id;
+  if (!getString(doc, "sessionId", &id)) {
+    return badResponse(kVendor, "session start", "sessionId");
+  }
+  auto out = std::make_shared<Json>(rapidjson::kObjectType);
+  put(*out, *out, "sessionId", id);
+  put(*out, *out, "expirationDate", stringOr(doc, "expirationDate"));
+  *result = out;
+  return Error();
+}
+
+Error readKoreChunk(const std::string& body, size_t chunk) {
+  Json doc;
+  std::string why;
+  if (!parseJson(body, &doc, &why) || !doc.IsObject()) {
+    Error e = badResponse(kVendor, "chunk upload", "a JSON answer");
+    e.partNumber = static_cast<int>(chunk);
+    return e;
+  }
+  return Error();
+}
 
 void korePresign(const OpContext& ctx, OpDone done) {
   const Json& spec = *ctx.spec;

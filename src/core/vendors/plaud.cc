@@ -3,6 +3,7 @@
 
 #include "../parts_math.h"
 #include "../primitives.h"
+#include "readers.h"
 #include "vendor_call.h"
 
 namespace uplift::vendors {
@@ -10,12 +11,6 @@ namespace uplift::vendors {
 namespace {
 
 constexpr const char* kVendor = "Plaud";
-
-struct PlaudTicket {
-  std::string fileId, uploadId;
-  uint64_t chunkSize = 0;
-  std::vector<PartSpec> parts;  // offsets laid out over fileSize
-};
 
 Headers auth(const rapidjson::Value& spec) {
   return {{"Authorization", "Bearer " + stringOr(spec, "token")}};
@@ -37,35 +32,8 @@ void presign(const OpContext& ctx, uint64_t fileSize, const std::string& fileTyp
            [done, fileSize](const Error& e, JsonPtr doc, const HttpResponse&) {
              PlaudTicket t;
              if (!e.code.empty()) return done(e, t);
-             const Json& d = *doc;
-             const rapidjson::Value* parts = member(d, "Parts");
-             if (!getString(d, "FileId", &t.fileId) || !getString(d, "UploadId", &t.uploadId) ||
-                 !getUint64(d, "ChunkSize", &t.chunkSize) || t.chunkSize == 0 || !parts ||
-                 !parts->IsArray()) {
-               return done(badResponse(kVendor, "presign", "FileId, UploadId, ChunkSize and Parts"), t);
-             }
-             uint64_t expected = partCount(fileSize, t.chunkSize);
-             if (parts->Size() != expected) {
-               return done(badResponse(kVendor, "presign",
-                                       std::to_string(expected) + " part URLs (it sent " +
-                                           std::to_string(parts->Size()) + ")"),
-                           t);
-             }
-             std::vector<bool> seen(static_cast<size_t>(expected) + 1, false);
-             for (const auto& p : parts->GetArray()) {
-               PartSpec ps;
-               int n = 0;
-               if (!getInt(p, "PartNumber", &n) || n < 1 || static_cast<uint64_t>(n) > expected ||
-                   seen[static_cast<size_t>(n)] || !getString(p, "PresignedUrl", &ps.url)) {
-                 return done(badResponse(kVendor, "presign", "a PartNumber and PresignedUrl for every part"), t);
-               }
-               seen[static_cast<size_t>(n)] = true;
-               ps.partNumber = n;
-               ps.offset = static_cast<uint64_t>(n - 1) * t.chunkSize;
-               ps.length = std::min(t.chunkSize, fileSize - std::min(fileSize, ps.offset));
-               t.parts.push_back(std::move(ps));
-             }
-             done(Error(), t);
+             Error re = readPlaudPresign(*doc, fileSize, &t);
+             done(re, t);
            });
 }
 
@@ -95,27 +63,64 @@ void complete(const OpContext& ctx, const std::string& fileId, const std::string
   callJson(*ctx.engine, ctx.job, std::move(r),
            [done, md5](const Error& e, JsonPtr doc, const HttpResponse&) {
              if (!e.code.empty()) return done(e, nullptr);
-             const Json& d = *doc;
-             auto out = std::make_shared<Json>(rapidjson::kObjectType);
-             std::string fileId, downloadUrl, fileMd5;
-             if (!getString(d, "FileId", &fileId) || !getString(d, "DownloadUrl", &downloadUrl)) {
-               return done(badResponse(kVendor, "complete-upload", "FileId and DownloadUrl"), nullptr);
-             }
-             getString(d, "FileMd5", &fileMd5);
-             if (!fileMd5.empty() && !md5.empty() && fileMd5 != md5) {
-               Error bad = makeError(codes::kIntegrity, "Plaud stored a file whose MD5 " + fileMd5 +
-                                                            " differs from the uploaded bytes' " + md5);
-               return done(bad, nullptr);
-             }
-             put(*out, *out, "fileId", fileId);
-             put(*out, *out, "fileType", stringOr(d, "FileType"));
-             put(*out, *out, "downloadUrl", downloadUrl);
-             put(*out, *out, "fileMd5", fileMd5.empty() ? md5 : fileMd5);
+             JsonPtr out;
+             Error re = readPlaudComplete(*doc, md5, &out);
+             if (!re.code.empty()) return done(re, nullptr);
              done(Error(), out);
            });
 }
 
 }  // namespace
+
+Error readPlaudPresign(const Json& d, uint64_t fileSize, PlaudTicket* out) {
+  PlaudTicket& t = *out;
+  const rapidjson::Value* parts = member(d, "Parts");
+  if (!getString(d, "FileId", &t.fileId) || !getString(d, "UploadId", &t.uploadId) ||
+      !getUint64(d, "ChunkSize", &t.chunkSize) || t.chunkSize == 0 || !parts ||
+      !parts->IsArray()) {
+    return badResponse(kVendor, "presign", "FileId, UploadId, ChunkSize and Parts");
+  }
+  uint64_t expected = partCount(fileSize, t.chunkSize);
+  if (parts->Size() != expected) {
+    return badResponse(kVendor, "presign",
+                       std::to_string(expected) + " part URLs (it sent " +
+                           std::to_string(parts->Size()) + ")");
+  }
+  std::vector<bool> seen(static_cast<size_t>(expected) + 1, false);
+  for (const auto& p : parts->GetArray()) {
+    PartSpec ps;
+    int n = 0;
+    if (!getInt(p, "PartNumber", &n) || n < 1 || static_cast<uint64_t>(n) > expected ||
+        seen[static_cast<size_t>(n)] || !getString(p, "PresignedUrl", &ps.url)) {
+      return badResponse(kVendor, "presign", "a PartNumber and PresignedUrl for every part");
+    }
+    seen[static_cast<size_t>(n)] = true;
+    ps.partNumber = n;
+    ps.offset = static_cast<uint64_t>(n - 1) * t.chunkSize;
+    ps.length = std::min(t.chunkSize, fileSize - std::min(fileSize, ps.offset));
+    t.parts.push_back(std::move(ps));
+  }
+  return Error();
+}
+
+Error readPlaudComplete(const Json& d, const std::string& md5, JsonPtr* result) {
+  auto out = std::make_shared<Json>(rapidjson::kObjectType);
+  std::string fileId, downloadUrl, fileMd5;
+  if (!getString(d, "FileId", &fileId) || !getString(d, "DownloadUrl", &downloadUrl)) {
+    return badResponse(kVendor, "complete-upload", "FileId and DownloadUrl");
+  }
+  getString(d, "FileMd5", &fileMd5);
+  if (!fileMd5.empty() && !md5.empty() && fileMd5 != md5) {
+    return makeError(codes::kIntegrity, "Plaud stored a file whose MD5 " + fileMd5 +
+                                            " differs from the uploaded bytes' " + md5);
+  }
+  put(*out, *out, "fileId", fileId);
+  put(*out, *out, "fileType", stringOr(d, "FileType"));
+  put(*out, *out, "downloadUrl", downloadUrl);
+  put(*out, *out, "fileMd5", fileMd5.empty() ? md5 : fileMd5);
+  *result = out;
+  return Error();
+}
 
 void plaudPresign(const OpContext& ctx, OpDone done) {
   const Json& spec = *ctx.spec;
