@@ -5,6 +5,7 @@
 
 #include "../batch.h"
 #include "../digest.h"
+#include "readers.h"
 #include "vendor_call.h"
 
 namespace uplift::vendors {
@@ -12,11 +13,6 @@ namespace uplift::vendors {
 namespace {
 
 constexpr const char* kVendor = "Eka";
-
-struct EkaTicket {
-  std::string url, folderPath, txnId;
-  std::vector<FormField> fields;  // in the order the vendor sent them
-};
 
 struct EkaFile {
   std::shared_ptr<Source> source;
@@ -49,18 +45,8 @@ void presign(const OpContext& ctx, const std::string& txnId,
   callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
     EkaTicket t;
     if (!e.code.empty()) return done(e, t);
-    const rapidjson::Value* up = member(*doc, "uploadData");
-    const rapidjson::Value* fields = up ? member(*up, "fields") : nullptr;
-    if (!up || !getString(*up, "url", &t.url) || !fields || !fields->IsObject() ||
-        !getString(*doc, "folderPath", &t.folderPath)) {
-      return done(badResponse(kVendor, "presign", "uploadData.url, uploadData.fields and folderPath"), t);
-    }
-    t.txnId = stringOr(*doc, "txn_id");
-    for (const auto& m : fields->GetObject()) {
-      if (!m.value.IsString()) continue;
-      t.fields.push_back(FormField{m.name.GetString(), m.value.GetString()});
-    }
-    done(Error(), t);
+    Error re = readEkaPresign(*doc, &t);
+    done(re, t);
   });
 }
 
@@ -196,6 +182,22 @@ std::shared_ptr<EkaRun> newRun(const OpContext& ctx, OpDone done, Error* err) {
 }
 
 }  // namespace
+
+Error readEkaPresign(const Json& doc, EkaTicket* out) {
+  EkaTicket& t = *out;
+  const rapidjson::Value* up = member(doc, "uploadData");
+  const rapidjson::Value* fields = up ? member(*up, "fields") : nullptr;
+  if (!up || !getString(*up, "url", &t.url) || !fields || !fields->IsObject() ||
+      !getString(doc, "folderPath", &t.folderPath)) {
+    return badResponse(kVendor, "presign", "uploadData.url, uploadData.fields and folderPath");
+  }
+  t.txnId = stringOr(doc, "txn_id");
+  for (const auto& m : fields->GetObject()) {
+    if (!m.value.IsString()) continue;
+    t.fields.push_back(FormField{m.name.GetString(), m.value.GetString()});
+  }
+  return Error();
+}
 
 void ekaPresign(const OpContext& ctx, OpDone done) {
   presign(ctx, stringOr(*ctx.spec, "txnId"), [done](const Error& e, EkaTicket& t) {

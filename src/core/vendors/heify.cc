@@ -2,6 +2,7 @@
 #include "heify.h"
 
 #include "../primitives.h"
+#include "readers.h"
 #include "vendor_call.h"
 
 namespace uplift::vendors {
@@ -26,33 +27,40 @@ void presign(const OpContext& ctx, OpDone done) {
   r.jsonBody = toJsonString(body);
   callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
     if (!e.code.empty()) return done(e, nullptr);
-    const rapidjson::Value* data = member(*doc, "data");
-    std::string id, url, conf;
-    if (!data || !getString(*data, "transcription_id", &id) || !getString(*data, "upload_url", &url) ||
-        !getString(*data, "configuration_id", &conf)) {
-      return done(badResponse(kVendor, "request-upload-url",
-                              "data.transcription_id, data.upload_url and data.configuration_id"),
-                  nullptr);
-    }
-    auto out = std::make_shared<Json>(rapidjson::kObjectType);
-    put(*out, *out, "transcriptionId", id);
-    put(*out, *out, "uploadUrl", url);
-    put(*out, *out, "configurationId", conf);
-    for (auto [from, to] : {std::pair<const char*, const char*>{"evaluator_id", "evaluatorId"},
-                            {"participant_id", "participantId"},
-                            {"name", "name"}}) {
-      std::string s;
-      if (getString(*data, from, &s)) {
-        put(*out, *out, to, s);
-      } else {
-        putNull(*out, *out, to);
-      }
-    }
+    JsonPtr out;
+    Error re = readHeifyPresign(*doc, &out);
+    if (!re.code.empty()) return done(re, nullptr);
     done(Error(), out);
   });
 }
 
 }  // namespace
+
+Error readHeifyPresign(const Json& doc, JsonPtr* result) {
+  const rapidjson::Value* data = member(doc, "data");
+  std::string id, url, conf;
+  if (!data || !getString(*data, "transcription_id", &id) || !getString(*data, "upload_url", &url) ||
+      !getString(*data, "configuration_id", &conf)) {
+    return badResponse(kVendor, "request-upload-url",
+                       "data.transcription_id, data.upload_url and data.configuration_id");
+  }
+  auto out = std::make_shared<Json>(rapidjson::kObjectType);
+  put(*out, *out, "transcriptionId", id);
+  put(*out, *out, "uploadUrl", url);
+  put(*out, *out, "configurationId", conf);
+  for (auto [from, to] : {std::pair<const char*, const char*>{"evaluator_id", "evaluatorId"},
+                          {"participant_id", "participantId"},
+                          {"name", "name"}}) {
+    std::string s;
+    if (getString(*data, from, &s)) {
+      put(*out, *out, to, s);
+    } else {
+      putNull(*out, *out, to);
+    }
+  }
+  *result = out;
+  return Error();
+}
 
 void heifyPresign(const OpContext& ctx, OpDone done) { presign(ctx, std::move(done)); }
 

@@ -2,6 +2,7 @@
 #include "scripe.h"
 
 #include "../primitives.h"
+#include "readers.h"
 #include "vendor_call.h"
 
 namespace uplift::vendors {
@@ -9,11 +10,6 @@ namespace uplift::vendors {
 namespace {
 
 constexpr const char* kVendor = "Scripe";
-
-struct ScripeUpload {
-  std::string id, uploadUrl, method, contentType, expiresAt;
-  uint64_t maxSizeBytes = 0;
-};
 
 void presign(const OpContext& ctx, const std::string& contentType, uint64_t maxSizeBytes,
              std::function<void(const Error&, ScripeUpload&)> done) {
@@ -31,15 +27,8 @@ void presign(const OpContext& ctx, const std::string& contentType, uint64_t maxS
   callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
     ScripeUpload u;
     if (!e.code.empty()) return done(e, u);
-    const rapidjson::Value* data = member(*doc, "data");
-    if (!data || !data->IsObject() || !getString(*data, "id", &u.id) ||
-        !getString(*data, "uploadUrl", &u.uploadUrl) || !getString(*data, "contentType", &u.contentType)) {
-      return done(badResponse(kVendor, "presign", "data.id, data.uploadUrl and data.contentType"), u);
-    }
-    u.method = stringOr(*data, "method", "PUT");
-    u.expiresAt = stringOr(*data, "expiresAt");
-    u.maxSizeBytes = uint64Or(*data, "maxSizeBytes", 0);
-    done(Error(), u);
+    Error re = readScripePresign(*doc, &u);
+    done(re, u);
   });
 }
 
@@ -55,6 +44,19 @@ JsonPtr toJson(const ScripeUpload& u, const char* idName) {
 }
 
 }  // namespace
+
+Error readScripePresign(const Json& doc, ScripeUpload* out) {
+  ScripeUpload& u = *out;
+  const rapidjson::Value* data = member(doc, "data");
+  if (!data || !data->IsObject() || !getString(*data, "id", &u.id) ||
+      !getString(*data, "uploadUrl", &u.uploadUrl) || !getString(*data, "contentType", &u.contentType)) {
+    return badResponse(kVendor, "presign", "data.id, data.uploadUrl and data.contentType");
+  }
+  u.method = stringOr(*data, "method", "PUT");
+  u.expiresAt = stringOr(*data, "expiresAt");
+  u.maxSizeBytes = uint64Or(*data, "maxSizeBytes", 0);
+  return Error();
+}
 
 void scripePresign(const OpContext& ctx, OpDone done) {
   const Json& spec = *ctx.spec;
