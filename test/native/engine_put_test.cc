@@ -185,6 +185,43 @@ TEST(EnginePut, SequentialPutsOnOneThreadReuseTheConnection) {
   for (const auto& r : reqs) EXPECT_EQ(r.connectionId, 1);
 }
 
+// A long answer is kept up to maxResponseBody (64 KiB) and the rest read and dropped, so the
+// connection stays usable for the next request.
+TEST(EnginePut, LongAnswersAreTruncatedAndTheConnectionKept) {
+  TestServer server;
+  const std::string longBody = pseudoRandomBytes(200 * 1024, 6);
+  server.enqueue(Reply{200, {{"ETag", kMd5Placeholder}}, longBody});
+  Engine engine(fastEngineOptions(1));
+  for (int i = 0; i < 2; ++i) {
+    PutSpec spec;
+    spec.url = server.url("/long/" + std::to_string(i));
+    spec.body = wholeBody(memorySource("abc"));
+    Outcome<PutResult> out;
+    putPresigned(engine, engine.newJob(engine.defaultJobOptions()), spec, out.callback());
+    ASSERT_TRUE(out.wait());
+    ASSERT_EQ(out.error().code, "") << out.error().message;
+    if (i == 0) {
+      EXPECT_EQ(out.result().body, longBody.substr(0, 64 * 1024));
+    }
+  }
+  EXPECT_EQ(server.connectionsAccepted(), 1);
+}
+
+TEST(EnginePut, ThreadCountIsClamped) {
+  EngineOptions few = fastEngineOptions(0), many = fastEngineOptions(99);
+  Engine a(few), b(many);
+  EXPECT_EQ(a.options().threads, 1);
+  EXPECT_EQ(b.options().threads, 16);
+  TestServer server;
+  Outcome<PutResult> out;
+  PutSpec spec;
+  spec.url = server.url("/one-thread");
+  spec.body = wholeBody(memorySource("abc"));
+  putPresigned(a, a.newJob(a.defaultJobOptions()), spec, out.callback());
+  ASSERT_TRUE(out.wait());
+  EXPECT_EQ(out.error().code, "") << out.error().message;
+}
+
 TEST(EnginePut, ProgressReachesTheTotalOnceAtTheEnd) {
   TestServer server;
   const std::string data = pseudoRandomBytes(4 * kMiB + 11, 4);

@@ -130,7 +130,9 @@ TEST(ChoosePartSize, LargeFilesStayWithinTenThousandParts) {
     EXPECT_LE(partCount(size, part), kMaxParts);
     // Smallest such size: one alignment step less would need too many parts (or go below
     // the minimum).
-    if (part - kMiB >= 5 * kMiB) EXPECT_GT(partCount(size, part - kMiB), kMaxParts);
+    if (part - kMiB >= 5 * kMiB) {
+      EXPECT_GT(partCount(size, part - kMiB), kMaxParts);
+    }
     std::string err;
     auto parts = splitParts(size, part, &err);
     EXPECT_EQ(err, "");
