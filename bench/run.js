@@ -141,11 +141,12 @@ function markdown(p, m, v, idle, sections, startedAt, secs) {
       'before a second nginx server answers (204, or the S3 XML). Connections are distinct `$pid:$connection` values in its access log.',
     '- Client CPU: user+sys of the contender process during the upload (`process.cpuUsage()`; curl: GNU time over the ' +
       'whole process). Peak RSS: `maxRSS` (curl: GNU time); RSS growth: peak minus RSS just before the upload (Node only). ' +
-      'Loop delay: `monitorEventLoopDelay({ resolution: 1 })` during the upload.',
+      'Loop delay: `monitorEventLoopDelay({ resolution: 1 })` during the upload; in curl rows, that of an idle Node process ' +
+      'running beside curl (what the machine\'s load alone does to an event loop on 2 shared cores).',
     `- Idle baseline (same loop-delay measure, ${p.idleMs} ms of an idle Node process): p99 ` +
       `${R.fmtSummary(idle.eldP99, 1)} ms, max ${R.fmtSummary(idle.eldMax, 1)} ms.`,
     '- Whole-file MD5: uplift computes it on an engine thread beside the upload; the fetch loop and lib-storage with ' +
-      '`node:crypto` on the main thread; `curl --parallel` computes none (it is the sink\'s reference), `curl + md5sum` runs md5sum beside it.',
+      '`node:crypto` on the main thread; `curl --parallel` computes none (it is the sink\'s reference), `curl + md5sum` runs md5sum beside it (the same work as uplift).',
     '- lib-storage runs with the SDK\'s defaults (e.g. its per-part checksums) through a custom https.Agent (keep-alive).',
     '',
     '## Targets',
@@ -162,6 +163,12 @@ async function main() {
   const p = plan(parseArgs(process.argv.slice(2)));
   if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
     console.error('dist/ is missing: run `npm run build:ts` first');
+    process.exit(1);
+  }
+  try {
+    require(path.join(ROOT, 'dist', 'native.js')).native();
+  } catch (e) {
+    console.error(`the uplift addon does not load: ${e.message}`);
     process.exit(1);
   }
   const startedAt = new Date();

@@ -50,18 +50,53 @@ async function runNode(script, taskObj, { env = {}, timeoutMs = 600000 } = {}) {
   return { ...lastJsonLine(r.stdout), wallSecs: r.wallSecs };
 }
 
+/** Starts contenders/idle.js in probe mode; resolves { stop(): Promise<figures> } once it measures. */
+function startProbe() {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'contenders', 'idle.js'), 'stdin'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    running.add(child);
+    let stdout = '';
+    let stderr = '';
+    const closed = new Promise((res) => child.once('close', (code) => { running.delete(child); res(code); }));
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.once('error', reject);
+    child.stdout.on('data', (d) => {
+      const first = stdout === '';
+      stdout += d;
+      if (first && stdout.startsWith('ready')) {
+        resolve({
+          async stop() {
+            child.stdin.end();
+            const code = await closed;
+            if (code !== 0) throw new Error(`loop-delay probe failed (${code}): ${stderr.trim()}`);
+            return lastJsonLine(stdout);
+          },
+        });
+      }
+    });
+    closed.then((code) => reject(new Error(`loop-delay probe exited early (${code}): ${stderr.trim()}`)));
+  });
+}
+
 /**
  * Runs curl with `args`; CPU and peak RSS come from GNU time (whole process, start-up included).
- * With `shell`, runs `bash -c shell` instead (for curl next to md5sum).
+ * With `shell`, runs `bash -c shell` instead (for curl next to md5sum). Its loop-delay figures
+ * are those of an idle Node process running beside it (startProbe).
  */
 async function runCurl(args, { shell, timeoutMs = 600000 } = {}) {
   const cmd = shell ? ['bash', '-c', shell] : ['curl', ...args];
+  const probe = await startProbe();
   let r;
-  if (TIME_BIN) {
-    r = await runProcess(TIME_BIN, ['-f', 'BENCHTIME %U %S %M', ...cmd], { timeoutMs });
-  } else {
-    const inner = shell ?? cmd.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
-    r = await runProcess('bash', ['-c', `${inner}; rc=$?; times >&2; exit $rc`], { timeoutMs });
+  let eld;
+  try {
+    if (TIME_BIN) {
+      r = await runProcess(TIME_BIN, ['-f', 'BENCHTIME %U %S %M', ...cmd], { timeoutMs });
+    } else {
+      const inner = shell ?? cmd.map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+      r = await runProcess('bash', ['-c', `${inner}; rc=$?; times >&2; exit $rc`], { timeoutMs });
+    }
+  } finally {
+    eld = await probe.stop();
   }
   if (r.code !== 0) throw new Error(`curl failed (${r.signal || r.code}): ${r.stderr.trim().slice(-2000)}`);
   let cpuSecs = NaN;
@@ -75,7 +110,7 @@ async function runCurl(args, { shell, timeoutMs = 600000 } = {}) {
     const kids = /(\d+)m([\d.]+)s (\d+)m([\d.]+)s/.exec(lines[lines.length - 1] || '');
     if (kids) cpuSecs = Number(kids[1]) * 60 + Number(kids[2]) + Number(kids[3]) * 60 + Number(kids[4]);
   }
-  return { secs: r.wallSecs, wallSecs: r.wallSecs, cpuSecs, peakRssMiB, stdout: r.stdout };
+  return { secs: r.wallSecs, wallSecs: r.wallSecs, cpuSecs, peakRssMiB, stdout: r.stdout, eldP99Ms: eld.eldP99Ms, eldMaxMs: eld.eldMaxMs };
 }
 
 module.exports = { runNode, runCurl, killAll, TIME_BIN };

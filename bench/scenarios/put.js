@@ -15,6 +15,15 @@ function contenders(ctx, proto) {
   return [
     { name: 'uplift', requests: 1, md5: single.md5, bytes: single.size, run: () => runNode('uplift.js', task('uplift')) },
     { name: 'curl -T', requests: 1, run: () => runCurl(curlArgs) },
+    {
+      name: 'curl -T + md5sum',
+      requests: 1,
+      md5: single.md5,
+      run: async () => {
+        const r = await runCurl([], { shell: `md5sum '${single.file}' & curl ${curlArgs.map((a) => `'${a}'`).join(' ')}; c=$?; wait $! || exit 9; exit $c` });
+        return { ...r, md5: r.stdout.trim().split(/\s+/)[0] };
+      },
+    },
     { name: "fetch (redirect 'error')", requests: 1, bytes: single.size, run: () => runNode('fetch.js', task('fetch-e', { redirect: 'error' }), { env: fetchEnv }) },
     { name: 'fetch (default follow)', requests: 1, bytes: single.size, run: () => runNode('fetch.js', task('fetch-f', { redirect: 'follow' }), { env: fetchEnv }) },
   ];
@@ -25,7 +34,7 @@ async function run(ctx) {
   for (const proto of ['http', 'https']) {
     const results = await runRounds(ctx.sink, contenders(ctx, proto), ctx.runs, `put ${proto}`);
     const d = R.derive(results, { bytes: ctx.single.size });
-    sections.push(`#### ${proto.toUpperCase()}\n\n${R.figuresTable(d)}\n\n${R.ratiosTable(d, 'uplift')}\n\n${sinkCheck(d, 'curl -T')}`);
+    sections.push(`#### ${proto.toUpperCase()}\n\n${R.figuresTable(d)}\n\n${R.ratiosTable(d, 'uplift')}\n\n${sinkCheck(d, 'curl -T', ['curl -T + md5sum'])}`);
   }
   return {
     title: `Scenario 3: one ${ctx.single.size / R.MiB} MiB presigned PUT (Scripe, Heify)`,
