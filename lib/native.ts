@@ -19,6 +19,8 @@ export interface NativeError {
 export type NativeSource = { kind: 'path'; path: string } | { kind: 'buffer'; buffer: Uint8Array };
 
 export interface NativeJobOptions {
+  /** Called on the JS thread for each stored part (resume journals). */
+  onPart?: (partNumber: number, etag: string) => void;
   retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
   timeouts?: { connectMs?: number; stallMs?: number; overallMs?: number };
   progressIntervalMs?: number;

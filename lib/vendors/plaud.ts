@@ -6,7 +6,9 @@
 // The server's ChunkSize is authoritative for the part size.
 import type { Engine } from '../engine';
 import { extensionOf } from '../content-type';
-import { InvalidArgumentError, RegionUnavailableError, TooLargeError } from '../errors';
+import { InvalidArgumentError, RegionUnavailableError, TooLargeError, UrlExpiredError, UpliftError } from '../errors';
+import { checkJournal, fingerprintOf, Journal, type JournalOption } from '../journal';
+import { debug } from '../debug';
 import { layoutParts } from '../primitives';
 import { runNative, safeProgress } from '../run';
 import { checkEnum, checkInteger, checkSource, checkString, invalid, isPlainObject } from '../validate';
@@ -75,6 +77,11 @@ export interface PlaudUploadFileResult extends PlaudCompleteResult {
 export interface PlaudUploadFileOptions extends VendorUploadOptions {
   /** Default: the source name's extension, lowercased. */
   fileType?: string;
+  /**
+   * Resume journal (a file path or a store with async get/set/delete). A later call with the
+   * same journal and the same file sends only the parts not yet stored, then completes.
+   */
+  journal?: JournalOption;
 }
 
 const VENDOR = 'plaud';
@@ -198,8 +205,9 @@ export class PlaudClient {
   uploadFile(source: Source, options?: PlaudUploadFileOptions): Promise<PlaudUploadFileResult> {
     const site = new Error();
     return guard(VENDOR, site, async () => {
-      const common = checkUpload('options', options, ['fileType']);
+      const common = checkUpload('options', options, ['fileType', 'journal']);
       const src = checkSource('source', source);
+      const journal = options?.journal === undefined ? undefined : new Journal(checkJournal('options.journal', options.journal));
       let fileType: string;
       if (options?.fileType !== undefined) {
         fileType = checkFileType('options.fileType', options.fileType);
@@ -214,6 +222,8 @@ export class PlaudClient {
         if (r.size > PLAUD_MAX_FILE_BYTES) {
           throw new TooLargeError(`Plaud takes files of at most ${PLAUD_MAX_FILE_BYTES} bytes; the source has ${r.size}`, { vendor: VENDOR, sizeBytes: r.size, maxSizeBytes: PLAUD_MAX_FILE_BYTES });
         }
+        const fp = journal ? fingerprintOf(src, r) : undefined;
+        if (journal && fp) return this.#uploadJournaled(journal, fp, r, fileType, common, site);
         const out = await runOp<PlaudUploadFileResult>(pickEngine(common, this.#engine), 'plaud.uploadFile', {
           baseUrl: this.baseUrl, token: this.#token, source: r.native, fileType, concurrency: common.concurrency ?? PLAUD_DEFAULT_CONCURRENCY,
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
@@ -224,6 +234,66 @@ export class PlaudClient {
       });
     });
   }
+  /**
+   * Continues the upload a journal file or store describes (the file must be unchanged):
+   * sends only the missing parts, then completes.
+   */
+  resume(journal: JournalOption, options?: VendorUploadOptions): Promise<PlaudUploadFileResult> {
+    const site = new Error();
+    return guard(VENDOR, site, async () => {
+      const j = new Journal(checkJournal('journal', journal));
+      const rec = await j.read();
+      if (!rec || rec.vendor !== VENDOR || !rec.fingerprint.path) {
+        throw new InvalidArgumentError('the journal holds no Plaud upload of a file to resume; run uploadFile with this journal instead', { field: 'journal', received: rec ? rec.vendor : 'empty' });
+      }
+      return this.uploadFile(rec.fingerprint.path, { ...(options ?? {}), fileType: String(rec.extra.fileType), journal });
+    });
+  }
+
+  async #uploadJournaled(
+    journal: Journal, fp: import('../journal').Fingerprint, r: import('../source').ResolvedSource, fileType: string,
+    common: ReturnType<typeof checkUpload>, site: Error,
+  ): Promise<PlaudUploadFileResult> {
+    const engine = pickEngine(common, this.#engine);
+    let rec = await journal.load(VENDOR, fp);
+    let ticket: PlaudTicket;
+    if (rec && rec.extra.fileType === fileType) {
+      ticket = rec.presign as unknown as PlaudTicket;
+      debug(`plaud: resuming ${ticket.fileId} with ${Object.keys(rec.parts).length} of ${ticket.parts.length} parts stored`);
+    } else {
+      ticket = await this.presign({ fileSize: r.size, fileType, engine, ...(common.signal ? { signal: common.signal } : {}) });
+      rec = await journal.start(VENDOR, fp, ticket as unknown as Record<string, unknown>, { fileType });
+    }
+    const stored = rec.parts;
+    const laid = layoutParts(ticket.parts, r.size, ticket.chunkSizeBytes);
+    const missing = laid.filter((p) => stored[String(p.partNumber)] === undefined);
+    let sent;
+    try {
+      sent = await runNative(
+        () => engine.nativeEngine().uploadPresignedParts(
+          {
+            parts: missing, source: r.native, headers: [], concurrency: common.concurrency ?? PLAUD_DEFAULT_CONCURRENCY, ...jobFields(common.job),
+            onPart: (n: number, etag: string) => journal.recordPart(n, etag),
+          },
+          safeProgress(common.onProgress),
+        ),
+        { signal: common.signal, onProgress: common.onProgress, vendor: VENDOR, site, label: `plaud parts ${ticket.fileId}` },
+      );
+    } catch (e) {
+      await journal.flush().catch(() => {});
+      if (e instanceof UpliftError && e.code === 'ERR_UPLIFT_URL_EXPIRED') {
+        await journal.remove();
+        throw new UrlExpiredError('Plaud part URLs expired and Plaud cannot re-issue URLs for the same upload; the journal was discarded: run the upload again to start over', { vendor: VENDOR, cause: e });
+      }
+      throw e;
+    }
+    await journal.flush();
+    const parts = Object.entries(rec.parts).map(([n, etag]) => ({ partNumber: Number(n), etag })).sort((a, b) => a.partNumber - b.partNumber);
+    const done = await this.complete(ticket, { parts, md5: sent.md5 }, { fileType, engine, ...(common.signal ? { signal: common.signal } : {}) });
+    await journal.remove();
+    return { ...done, parts, md5: sent.md5, bytes: r.size };
+  }
+
 }
 
 /** A Plaud client: `plaud.client({ token, region?, baseUrl? })`. */

@@ -18,6 +18,13 @@ void CallJs(Napi::Env env, Napi::Function, BridgeContext* ctx, BridgeEvent* ev) 
   std::unique_ptr<BridgeEvent> event(ev);
   if (env == nullptr || ctx == nullptr || !event) return;  // environment is going away
   Napi::HandleScope scope(env);
+  if (event->part) {
+    if (!ctx->onPart.IsEmpty()) {
+      ctx->onPart.Call({Napi::Number::New(env, event->partNumber), Napi::String::New(env, event->etag)});
+      if (env.IsExceptionPending()) env.GetAndClearPendingException();
+    }
+    return;
+  }
   if (!event->done) {
     if (!ctx->onProgress.IsEmpty()) {
       ctx->onProgress.Call({ProgressToJs(env, event->progress)});
@@ -68,6 +75,15 @@ void JobBridge::progress(const Progress& p) {
   if (tsfn.NonBlockingCall(ev) != napi_ok) delete ev;
 }
 
+void JobBridge::part(int partNumber, const std::string& etag) {
+  if (finished.load(std::memory_order_acquire)) return;
+  auto* ev = new BridgeEvent();
+  ev->part = true;
+  ev->partNumber = partNumber;
+  ev->etag = etag;
+  if (tsfn.NonBlockingCall(ev) != napi_ok) delete ev;
+}
+
 void JobBridge::finish(const Error& err, std::function<Napi::Value(Napi::Env)> result) {
   if (finished.exchange(true)) return;
   auto* ev = new BridgeEvent();
@@ -97,6 +113,13 @@ StartedJob StartJob(Napi::Env env, const std::shared_ptr<Engine>& engine, Napi::
   if (onProgress.IsFunction()) {
     std::shared_ptr<JobBridge> bridge = s.bridge;
     jo.onProgress = [bridge](const Progress& p) { bridge->progress(p); };
+  }
+  // spec.onPart(partNumber, etag): stored parts, for resume journals.
+  Napi::Value onPart = spec.Get("onPart");
+  if (onPart.IsFunction()) {
+    s.bridge->tsfn.GetContext()->onPart = Napi::Persistent(onPart.As<Napi::Function>());
+    std::shared_ptr<JobBridge> bridge = s.bridge;
+    jo.onPart = [bridge](int n, const std::string& etag) { bridge->part(n, etag); };
   }
   s.job = engine->newJob(std::move(jo));
   if (!s.job) s.bridge->finish(makeError(codes::kEngineClosed, "the engine was closed"), nullptr);

@@ -18,6 +18,9 @@ class JobBridge;
 
 struct BridgeEvent {
   bool done = false;
+  bool part = false;  // a stored part: partNumber, etag
+  int partNumber = 0;
+  std::string etag;
   Progress progress;
   Error error;                                   // when done and failed
   std::function<Napi::Value(Napi::Env)> result;  // when done and succeeded; run on JS thread
@@ -26,6 +29,7 @@ struct BridgeEvent {
 struct BridgeContext {
   Napi::Promise::Deferred deferred;
   Napi::FunctionReference onProgress;
+  Napi::FunctionReference onPart;
   KeepAlive keep;
   std::shared_ptr<Engine> engine;  // outlives the job
   std::shared_ptr<JobBridge> self;  // dropped on completion
@@ -44,6 +48,7 @@ class JobBridge {
                                            Napi::Promise* promise);
   // Any thread.
   void progress(const Progress& p);
+  void part(int partNumber, const std::string& etag);
   // Any thread, once.
   void finish(const Error& err, std::function<Napi::Value(Napi::Env)> result);
 

@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string>
 
 #include "error.h"
 #include "http.h"
@@ -28,10 +29,15 @@ struct Progress {
 // (by the job's owner). Must be cheap and thread-safe.
 using ProgressFn = std::function<void(const Progress&)>;
 
+// Called on engine threads each time a part or chunk is stored (etag quoted as the server
+// sent it; empty for chunk flows without ETags). For resume journals.
+using PartFn = std::function<void(int partNumber, const std::string& etag)>;
+
 struct JobOptions {
   RetryPolicy retry;
   Timeouts timeouts;
   ProgressFn onProgress;
+  PartFn onPart;
   long progressIntervalMs = 100;
 };
 

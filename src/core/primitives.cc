@@ -178,6 +178,7 @@ struct PartsRun : std::enable_shared_from_this<PartsRun> {
       // Counted and reported while the part is still in flight, so the final report of
       // maybeFinish (which waits for inFlight == 0) sees it and no report follows that one.
       job->partDone();
+      if (job->options().onPart) job->options().onPart(spec.parts[i].partNumber, etag);
       job->maybeEmitProgress(false);
     }
     {

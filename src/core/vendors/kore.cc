@@ -105,16 +105,28 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId,
   std::string why;
   auto ranges = std::make_shared<std::vector<PartRange>>(splitParts(source->size(), chunkSize, &why));
   if (ranges->empty()) return done(makeError(codes::kInvalidArgument, why), nullptr);
-  ctx.job->setTotals(source->size(), static_cast<uint32_t>(ranges->size()));
+  // spec.chunkNumbers (optional): only these chunks are sent (a resumed upload).
+  auto todo = std::make_shared<std::vector<size_t>>();
+  if (const rapidjson::Value* only = member(spec, "chunkNumbers"); only && only->IsArray()) {
+    for (const auto& v : only->GetArray()) {
+      if (v.IsUint64() && v.GetUint64() < ranges->size()) todo->push_back(static_cast<size_t>(v.GetUint64()));
+    }
+  } else {
+    for (size_t i = 0; i < ranges->size(); ++i) todo->push_back(i);
+  }
+  uint64_t todoBytes = 0;
+  for (size_t i : *todo) todoBytes += (*ranges)[i].length;
+  ctx.job->setTotals(todoBytes, static_cast<uint32_t>(todo->size()));
   std::string url = joinUrl(base(spec), "/api/public/files/session/" + urlEncode(sessionId));
   Headers headers = auth(spec);
   headers.emplace_back("Accept", "application/json");
   std::string fileName = stringOr(spec, "fileName", "file");
   std::string contentType = stringOr(spec, "contentType");
   BatchSpec b;
-  b.count = ranges->size();
+  b.count = todo->size();
   b.concurrency = concurrencyOf(spec, 4);
-  b.makeRequest = [=](size_t i) {
+  b.makeRequest = [=](size_t k) {
+    size_t i = (*todo)[k];
     HttpRequest req;
     req.method = "POST";
     req.url = url;
@@ -128,10 +140,16 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId,
     req.form.file = BodyRange{source, (*ranges)[i].offset, (*ranges)[i].length};
     return req;
   };
-  b.mapError = [](size_t i, const Error& e, HttpResponse& resp) {
-    return mapVendorError(kVendor, "chunk " + std::to_string(i), e, resp);
+  b.mapError = [todo](size_t k, const Error& e, HttpResponse& resp) {
+    return mapVendorError(kVendor, "chunk " + std::to_string((*todo)[k]), e, resp);
   };
-  b.onItem = [](size_t i, HttpResponse& resp) { return readKoreChunk(resp.body, i); };
+  std::shared_ptr<Job> job = ctx.job;
+  b.onItem = [todo, job](size_t k, HttpResponse& resp) {
+    size_t i = (*todo)[k];
+    Error e = readKoreChunk(resp.body, i);
+    if (e.code.empty() && job->options().onPart) job->options().onPart(static_cast<int>(i), "");
+    return e;
+  };
   OpContext c = ctx;
   size_t count = ranges->size();
   runBatch(*ctx.engine, ctx.job, std::move(b), [c, source, count, done](const Error& e, const BatchStats&) {

@@ -1,0 +1,166 @@
+// Resume journals: what a multipart (Plaud) or chunked (Kore) upload has done so far, so a
+// later process can send only what is missing. A journal is a file path (written
+// atomically: write to a temporary file, then rename) or a store object with async
+// get/set/delete (one store = one upload's journal; back it with your own database).
+// The journal is deleted once the upload completes.
+import { createHash } from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { debug } from './debug';
+import { invalid, isPlainObject } from './validate';
+import type { NormalizedSource } from './validate';
+import type { ResolvedSource } from './source';
+
+/** A key-less store holding one upload's journal as a string. */
+export interface JournalStore {
+  get(): Promise<string | undefined | null>;
+  set(value: string): Promise<void>;
+  delete(): Promise<void>;
+}
+
+/** A journal file path, or a store. */
+export type JournalOption = string | JournalStore;
+
+/** What identifies the bytes: path, size and mtime for files; size and SHA-256 for buffers. */
+export interface Fingerprint {
+  path?: string;
+  size: number;
+  mtimeMs?: number;
+  sha256?: string;
+}
+
+export interface JournalRecord {
+  version: 1;
+  vendor: string;
+  fingerprint: Fingerprint;
+  /** The vendor's presign answer (ticket or session) the parts belong to. */
+  presign: Record<string, unknown>;
+  /** Stored parts or chunks: number -> ETag ('' for chunk flows without ETags). */
+  parts: Record<string, string>;
+  /** Anything else the flow needs to finish (file type, chunk size, ...). */
+  extra: Record<string, unknown>;
+  createdAt: string;
+}
+
+function isStore(v: unknown): v is JournalStore {
+  if (typeof v !== 'object' || v === null) return false;
+  const s = v as JournalStore;
+  return typeof s.get === 'function' && typeof s.set === 'function' && typeof s.delete === 'function';
+}
+
+export function checkJournal(field: string, v: unknown): JournalOption {
+  if (typeof v === 'string' && v.length > 0 && !v.includes('\0')) return v;
+  if (isStore(v)) return v;
+  throw invalid(field, 'a journal file path or an object with async get(), set(value) and delete()', v);
+}
+
+/** The fingerprint of a source; undefined for streams (they cannot be resumed). */
+export function fingerprintOf(src: NormalizedSource, resolved: ResolvedSource): Fingerprint | undefined {
+  if (src.kind === 'path') return { path: path.resolve(src.path), size: resolved.size, mtimeMs: resolved.mtimeMs };
+  if (src.kind === 'buffer') return { size: src.buffer.byteLength, sha256: createHash('sha256').update(src.buffer).digest('hex') };
+  return undefined;
+}
+
+function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
+  return a.size === b.size && a.path === b.path && a.mtimeMs === b.mtimeMs && a.sha256 === b.sha256;
+}
+
+export class Journal {
+  readonly #option: JournalOption;
+  #record: JournalRecord | undefined;
+  #writing: Promise<void> = Promise.resolve();
+  #dirty = false;
+  #failed: unknown;
+
+  constructor(option: JournalOption) {
+    this.#option = option;
+  }
+
+  get record(): JournalRecord | undefined {
+    return this.#record;
+  }
+
+  /** Reads the journal as it is (any vendor or fingerprint); undefined when empty or unreadable. */
+  async read(): Promise<JournalRecord | undefined> {
+    let text: string | undefined | null;
+    if (typeof this.#option === 'string') {
+      try {
+        text = await fs.promises.readFile(this.#option, 'utf8');
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw e;
+      }
+    } else {
+      text = await this.#option.get();
+    }
+    if (!text) return undefined;
+    try {
+      const r = JSON.parse(text) as JournalRecord;
+      return r && r.version === 1 && isPlainObject(r.fingerprint) && isPlainObject(r.parts) ? r : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The record for this vendor and these bytes, or undefined (a journal of other bytes is replaced). */
+  async load(vendor: string, fp: Fingerprint): Promise<JournalRecord | undefined> {
+    const r = await this.read();
+    if (!r) return undefined;
+    if (r.vendor !== vendor || !sameFingerprint(r.fingerprint, fp)) {
+      debug(`journal holds another upload (${r.vendor}); starting over`);
+      return undefined;
+    }
+    this.#record = r;
+    return r;
+  }
+
+  async start(vendor: string, fp: Fingerprint, presign: Record<string, unknown>, extra: Record<string, unknown>): Promise<JournalRecord> {
+    this.#record = { version: 1, vendor, fingerprint: fp, presign, parts: {}, extra, createdAt: new Date().toISOString() };
+    await this.#write();
+    return this.#record;
+  }
+
+  /** Records a stored part; writes are serialised and coalesced. */
+  recordPart(partNumber: number, etag: string): void {
+    if (!this.#record) return;
+    this.#record.parts[String(partNumber)] = etag;
+    this.#dirty = true;
+    this.#writing = this.#writing.then(async () => {
+      if (!this.#dirty) return;
+      this.#dirty = false;
+      try {
+        await this.#write();
+      } catch (e) {
+        this.#failed = e;
+      }
+    });
+  }
+
+  /** Waits for pending writes; rethrows a write failure. */
+  async flush(): Promise<void> {
+    await this.#writing;
+    if (this.#failed) throw this.#failed;
+  }
+
+  async remove(): Promise<void> {
+    await this.#writing.catch(() => {});
+    this.#record = undefined;
+    if (typeof this.#option === 'string') {
+      await fs.promises.rm(this.#option, { force: true });
+      await fs.promises.rm(`${this.#option}.tmp`, { force: true });
+    } else {
+      await this.#option.delete();
+    }
+  }
+
+  async #write(): Promise<void> {
+    const text = JSON.stringify(this.#record);
+    if (typeof this.#option === 'string') {
+      const tmp = `${this.#option}.tmp`;
+      await fs.promises.writeFile(tmp, text);
+      await fs.promises.rename(tmp, this.#option);
+    } else {
+      await this.#option.set(text);
+    }
+  }
+}
