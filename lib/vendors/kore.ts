@@ -5,8 +5,11 @@
 // `chunkSizeBytes` each (default 8 MiB, at most 25 MiB), numbered from 0; the extension
 // (from fileName, else the path) must be one Kore lists, checked before any request.
 import type { Engine } from '../engine';
+import { debug } from '../debug';
+import { checkJournal, fingerprintOf, Journal, type Fingerprint, type JournalOption } from '../journal';
+import type { ResolvedSource } from '../source';
 import { extensionOf } from '../content-type';
-import { InvalidArgumentError, UnsupportedTypeError } from '../errors';
+import { InvalidArgumentError, UnsupportedTypeError, UpliftError } from '../errors';
 import { checkContentType, checkInteger, checkSource, checkString, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard,
@@ -43,6 +46,12 @@ export interface KoreUploadFileOptions extends VendorUploadOptions {
   contentType?: string;
   /** Chunk size for files of 25 MiB or more, in bytes; default 8 MiB, 1..25 MiB. */
   chunkSizeBytes?: number;
+  /**
+   * Resume journal for chunked uploads (a file path or a store with async get/set/delete):
+   * a later call with the same journal and file sends only the chunks not yet stored. A
+   * single POST (under 25 MiB) cannot resume: it restarts.
+   */
+  journal?: JournalOption;
 }
 
 export interface KoreUploadFileResult {
@@ -142,7 +151,8 @@ export class KoreClient {
     const site = new Error();
     return guard(VENDOR, site, async () => {
       if (!isPlainObject(options)) throw invalid('options', 'an options object { fileContext, fileName?, chunkSizeBytes?, ... }', options);
-      const common = checkUpload('options', options, ['fileContext', 'fileName', 'contentType', 'chunkSizeBytes']);
+      const common = checkUpload('options', options, ['fileContext', 'fileName', 'contentType', 'chunkSizeBytes', 'journal']);
+      const journal = options.journal === undefined ? undefined : new Journal(checkJournal('options.journal', options.journal));
       const fileContext = checkString('options.fileContext', options.fileContext, { nonEmpty: true });
       const chunkSizeBytes = checkChunkSize('options.chunkSizeBytes', options.chunkSizeBytes);
       const explicitType = options.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
@@ -155,6 +165,12 @@ export class KoreClient {
       return withSources([src], common, async ([r]) => {
         if (r.size === 0) throw new InvalidArgumentError('the source is empty; Kore stores files of at least 1 byte', { field: 'source', received: '0 bytes' });
         if (r.size >= KORE_SINGLE_LIMIT_BYTES) checkChunkCount(r.size, chunkSizeBytes);
+        const fp = journal ? fingerprintOf(src, r) : undefined;
+        if (journal && fp && r.size >= KORE_SINGLE_LIMIT_BYTES) {
+          return this.#uploadJournaled(journal, fp, r, {
+            fileName, fileContext, fileExtension, chunkSizeBytes, contentType: contentTypeFor(explicitType, r, fileName),
+          }, common, site);
+        }
         const out = await runOp<KoreUploadFileResult>(pickEngine(common, this.#engine), 'kore.uploadFile', {
           baseUrl: this.baseUrl, apiKey: this.#apiKey, source: r.native, fileName, contentType: contentTypeFor(explicitType, r, fileName),
           fileContext, fileExtension, chunkSizeBytes, singleLimitBytes: KORE_SINGLE_LIMIT_BYTES,
@@ -163,6 +179,65 @@ export class KoreClient {
         return { fileId: out.fileId, url: out.url, mode: out.mode, chunks: out.chunks, bytes: out.bytes, md5: out.md5 };
       });
     });
+  }
+
+  /** Continues the chunked upload a journal describes (the file must be unchanged). */
+  resume(journal: JournalOption, options?: VendorUploadOptions): Promise<KoreUploadFileResult> {
+    const site = new Error();
+    return guard(VENDOR, site, async () => {
+      const j = new Journal(checkJournal('journal', journal));
+      const rec = await j.read();
+      if (!rec || rec.vendor !== VENDOR || !rec.fingerprint.path) {
+        throw new InvalidArgumentError('the journal holds no Kore upload of a file to resume; run uploadFile with this journal instead', { field: 'journal', received: rec ? rec.vendor : 'empty' });
+      }
+      const x = rec.extra as { fileContext: string; fileName: string; chunkSizeBytes: number };
+      return this.uploadFile(rec.fingerprint.path, { ...(options ?? {}), fileContext: x.fileContext, fileName: x.fileName, chunkSizeBytes: x.chunkSizeBytes, journal });
+    });
+  }
+
+  async #uploadJournaled(
+    journal: Journal, fp: Fingerprint, r: ResolvedSource,
+    f: { fileName: string; fileContext: string; fileExtension: string; chunkSizeBytes: number; contentType: string },
+    common: ReturnType<typeof checkUpload>, site: Error,
+  ): Promise<KoreUploadFileResult> {
+    const engine = pickEngine(common, this.#engine);
+    const signal = common.signal ? { signal: common.signal } : {};
+    let rec = await journal.load(VENDOR, fp);
+    let session: KoreSession;
+    if (rec && rec.extra.chunkSizeBytes === f.chunkSizeBytes && rec.extra.fileName === f.fileName) {
+      session = rec.presign as unknown as KoreSession;
+      debug(`kore: resuming session with ${Object.keys(rec.parts).length} chunks stored`);
+    } else {
+      const totalChunks = chunksFor(r.size, f.chunkSizeBytes);
+      session = await this.presign({
+        fileContext: f.fileContext, fileName: f.fileName, fileSize: r.size, totalChunks, fileExtension: f.fileExtension,
+        chunkSizeBytes: f.chunkSizeBytes, engine, ...signal,
+      });
+      rec = await journal.start(VENDOR, fp, session as unknown as Record<string, unknown>, { fileContext: f.fileContext, fileName: f.fileName, chunkSizeBytes: f.chunkSizeBytes });
+    }
+    const total = chunksFor(r.size, f.chunkSizeBytes);
+    const missing: number[] = [];
+    for (let i = 0; i < total; i++) if (rec.parts[String(i)] === undefined) missing.push(i);
+    let sent: KoreUploadResult;
+    try {
+      sent = await runOp<KoreUploadResult>(engine, 'kore.upload', {
+        baseUrl: this.baseUrl, apiKey: this.#apiKey, sessionId: session.sessionId, source: r.native, fileName: f.fileName,
+        contentType: f.contentType, chunkSizeBytes: f.chunkSizeBytes, chunkNumbers: missing,
+        concurrency: common.concurrency ?? KORE_DEFAULT_CONCURRENCY,
+        onPart: (n: number) => journal.recordPart(n, ''),
+      }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
+    } catch (e) {
+      await journal.flush().catch(() => {});
+      if (e instanceof UpliftError && e.vendorCode === 'SESSION_EXPIRED') {
+        await journal.remove();
+        e.message += ' (the journal was discarded: run the upload again to start a new session)';
+      }
+      throw e;
+    }
+    await journal.flush();
+    const done = await this.complete(session, { engine, ...signal });
+    await journal.remove();
+    return { fileId: done.fileId, url: done.url, mode: 'chunked', chunks: total, bytes: r.size, md5: sent.md5 };
   }
 
   /** Starts a chunk session; the answer carries the chunk size upload() will use. */

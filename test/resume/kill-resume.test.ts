@@ -129,3 +129,33 @@ test('a journal store object (async get/set/delete) resumes too, and is cleared'
   expect(value).toBeUndefined();
   expect(writes.length).toBeGreaterThan(1);
 });
+
+test('Kore chunked upload aborted mid-way resumes from its journal with only the missing chunks', async () => {
+  const data = crypto.randomBytes(30 * MiB);
+  const file = path.join(dir, 'call.wav');
+  fs.writeFileSync(file, data);
+  const md5 = crypto.createHash('md5').update(data).digest('hex');
+  const journal = path.join(dir, 'kore.journal');
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { kore } = require('../../lib');
+  const c = kore.client({ apiKey: sb.credentials.kore.apiKey, baseUrl: sb.urls.kore });
+  sb.faults.add({ target: 'kore', op: 'chunk', times: 100, action: { stallMs: 100 } });
+  const ac = new AbortController();
+  const err = await c.uploadFile(file, {
+    fileContext: 'bulkImport', journal, concurrency: 1, signal: ac.signal,
+    onProgress: (p: { partsDone: number }) => { if (p.partsDone >= 2) ac.abort(); },
+  }).catch((e: unknown) => e);
+  expect((err as { code: string }).code).toBe('ERR_UPLIFT_ABORTED');
+  sb.faults.clear();
+  await new Promise((r) => setTimeout(r, 500)); // the aborted chunk's stalled request ends in the sandbox
+  const stored = Object.keys(JSON.parse(fs.readFileSync(journal, 'utf8')).parts);
+  expect(stored.length).toBeGreaterThanOrEqual(2);
+  expect(stored.length).toBeLessThan(4);
+  const before = sb.log.entries({ target: 'kore', op: 'chunk' }).length;
+  const res = await c.resume(journal);
+  expect(res.md5).toBe(md5);
+  expect(res.mode).toBe('chunked');
+  expect(sb.log.entries({ target: 'kore', op: 'chunk' }).length - before).toBe(4 - stored.length);
+  expect(sb.objects().some((o) => o.bucket === sb.fixtures.buckets.kore && o.md5 === md5 && o.size === data.length)).toBe(true);
+  expect(fs.existsSync(journal)).toBe(false);
+});
