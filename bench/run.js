@@ -187,8 +187,10 @@ async function main() {
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     process.on(sig, () => {
       console.error(`\n${sig}: stopping`);
-      cleanup();
-      process.exit(130);
+      killAll();
+      const done = () => { cleanup(); process.exit(130); };
+      setTimeout(done, 3000).unref();
+      (sink ? sink.stop() : Promise.resolve()).then(done, done);
     });
   }
   try {

@@ -240,11 +240,12 @@ async function startSink(dir, nginxBin) {
         clearTimeout(t);
       }
     },
-    /** Synchronous best effort for process 'exit' handlers. */
+    /** Synchronous best effort for process 'exit' handlers: TERM to the master and to each worker. */
     stopSync() {
-      if (!stopped && child.exitCode === null) {
-        stopped = true;
-        try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+      if (stopped || child.exitCode !== null) return;
+      stopped = true;
+      for (const pid of [...workerPids(child.pid), child.pid]) {
+        try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
       }
     },
   };
