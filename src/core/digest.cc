@@ -8,8 +8,9 @@
 namespace uplift {
 
 void digestAsync(Engine& engine, std::shared_ptr<Job> job, BodyRange range,
-                 std::function<void(const Error&, const std::string&)> done) {
-  auto work = [job, range, done]() {
+                 std::function<void(const Error&, const std::string&)> done,
+                 std::shared_ptr<std::atomic<bool>> stop) {
+  auto work = [job, range, done, stop]() {
     constexpr size_t kBlock = 1 << 20;
     std::vector<unsigned char> buf(range.length > 0 ? kBlock : 1);
     Md5 md5;
@@ -17,6 +18,10 @@ void digestAsync(Engine& engine, std::shared_ptr<Job> job, BodyRange range,
     while (pos < range.length) {
       if (job->cancelled()) {
         done(job->cancelReason(), std::string());
+        return;
+      }
+      if (stop && stop->load(std::memory_order_relaxed)) {
+        done(makeError(codes::kAborted, "digest stopped: the transfer failed"), std::string());
         return;
       }
       size_t want = static_cast<size_t>(std::min<uint64_t>(kBlock, range.length - pos));

@@ -21,15 +21,25 @@ struct Join {
   std::string md5;
   std::function<void(const Error&, Result&)> done;
   std::shared_ptr<Source> source;
+  // Stops the digest when the transfer failed, without cancelling the job: a vendor flow
+  // may go on with the same job (e.g. re-presign an expired URL and PUT again).
+  std::shared_ptr<std::atomic<bool>> stopDigest = std::make_shared<std::atomic<bool>>(false);
 
-  void arrive(const Error& e, const std::shared_ptr<Job>& job) {
+  // fromTransfer: the error (if any) came from the transfer side.
+  void arrive(const Error& e, const std::shared_ptr<Job>& job, bool fromTransfer) {
     bool last = false;
     {
       std::lock_guard<std::mutex> lock(mu);
       if (!e.code.empty() && err.code.empty()) err = e;
       last = --pending == 0;
     }
-    if (!e.code.empty()) job->cancel(e);  // stop the other side early
+    if (!e.code.empty()) {
+      if (fromTransfer) {
+        stopDigest->store(true);
+      } else {
+        job->cancel(e);  // the source failed: stop the transfer too
+      }
+    }
     if (!last) return;
     if (err.code.empty() && source) err = source->checkUnchanged();
     job->maybeEmitProgress(true);
@@ -50,16 +60,19 @@ void startDigest(Engine& engine, const std::shared_ptr<Job>& job, const BodyRang
                  bool wanted, const std::shared_ptr<Join<Result>>& join) {
   if (!wanted || !range.source) {
     if (!range.source) join->result.md5 = "d41d8cd98f00b204e9800998ecf8427e";  // empty body
-    join->arrive(Error(), job);
+    join->arrive(Error(), job, false);
     return;
   }
-  digestAsync(engine, job, range, [join, job](const Error& e, const std::string& md5) {
-    if (e.code.empty()) {
-      std::lock_guard<std::mutex> lock(join->mu);
-      join->result.md5 = md5;
-    }
-    join->arrive(e, job);
-  });
+  digestAsync(
+      engine, job, range,
+      [join, job](const Error& e, const std::string& md5) {
+        if (e.code.empty()) {
+          std::lock_guard<std::mutex> lock(join->mu);
+          join->result.md5 = md5;
+        }
+        join->arrive(e, job, false);
+      },
+      join->stopDigest);
 }
 
 }  // namespace
@@ -88,7 +101,7 @@ void putPresigned(Engine& engine, const std::shared_ptr<Job>& job, PutSpec spec,
       join->result.attempts = resp.attempts;
       job->partDone();
     }
-    join->arrive(e, job);
+    join->arrive(e, job, true);
   });
   startDigest(engine, job, range, spec.computeMd5, join);
 }
@@ -118,7 +131,7 @@ void postPresignedForm(Engine& engine, const std::shared_ptr<Job>& job, FormSpec
       if (join->result.location.empty()) join->result.location = xmlTag(resp.body, "Location");
       job->partDone();
     }
-    join->arrive(e, job);
+    join->arrive(e, job, true);
   });
   startDigest(engine, job, range, spec.computeMd5, join);
 }

@@ -64,15 +64,13 @@ Error readHeifyPresign(const Json& doc, JsonPtr* result) {
 
 void heifyPresign(const OpContext& ctx, OpDone done) { presign(ctx, std::move(done)); }
 
-void heifyUploadFile(const OpContext& ctx, OpDone done) {
-  const Json& spec = *ctx.spec;
-  Error err;
-  const rapidjson::Value* ref = member(spec, "source");
-  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
-  if (!source) return done(err, nullptr);
-  std::string contentType = stringOr(spec, "contentType", "application/octet-stream");
-  OpContext c = ctx;
-  presign(ctx, [c, source, contentType, done](const Error& e, JsonPtr ticket) {
+namespace {
+
+// Request a URL right before the PUT (it lives 5 minutes); one that expired before the PUT
+// finished is requested again once and the whole file re-sent.
+void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source,
+                   const std::string& contentType, bool again, OpDone done) {
+  presign(c, [c, source, contentType, again, done](const Error& e, JsonPtr ticket) {
     if (!e.code.empty()) return done(e, nullptr);
     PutSpec ps;
     ps.url = stringOr(*ticket, "uploadUrl");
@@ -82,13 +80,32 @@ void heifyUploadFile(const OpContext& ctx, OpDone done) {
     if (getString(*ticket, "evaluatorId", &v)) ps.headers.emplace_back("x-amz-meta-evaluator_id", v);
     if (getString(*ticket, "participantId", &v)) ps.headers.emplace_back("x-amz-meta-participant_id", v);
     ps.body = BodyRange{source, 0, source->size()};
-    putPresigned(*c.engine, c.job, std::move(ps), [ticket, done](const Error& pe, PutResult& r) {
-      if (!pe.code.empty()) return done(pe, nullptr);
-      put(*ticket, *ticket, "bytes", r.bytes);
-      put(*ticket, *ticket, "md5", r.md5);
-      done(Error(), ticket);
-    });
+    putPresigned(*c.engine, c.job, std::move(ps),
+                 [c, source, contentType, again, ticket, done](const Error& pe, PutResult& r) {
+                   if (pe.code == codes::kUrlExpired && !again && !c.job->cancelled()) {
+                     return presignAndPut(c, source, contentType, true, done);
+                   }
+                   if (!pe.code.empty()) {
+                     Error out = pe;
+                     if (out.code == codes::kUrlExpired) out.message += " (requested a new URL once; it expired too)";
+                     return done(out, nullptr);
+                   }
+                   put(*ticket, *ticket, "bytes", r.bytes);
+                   put(*ticket, *ticket, "md5", r.md5);
+                   done(Error(), ticket);
+                 });
   });
+}
+
+}  // namespace
+
+void heifyUploadFile(const OpContext& ctx, OpDone done) {
+  Error err;
+  const rapidjson::Value* ref = member(*ctx.spec, "source");
+  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
+  if (!source) return done(err, nullptr);
+  presignAndPut(ctx, source, stringOr(*ctx.spec, "contentType", "application/octet-stream"), false,
+                std::move(done));
 }
 
 }  // namespace uplift::vendors

@@ -176,7 +176,14 @@ void plaudUploadFile(const OpContext& ctx, OpDone done) {
     std::string fileId = t.fileId, uploadId = t.uploadId;
     uploadPresignedParts(*c.engine, c.job, std::move(ps),
                          [c, fileId, uploadId, fileType, done](const Error& pe, PartsResult& pr) {
-                           if (!pe.code.empty()) return done(pe, nullptr);
+                           if (!pe.code.empty()) {
+                             Error out = pe;
+                             if (out.code == codes::kUrlExpired) {
+                               out.message += "; Plaud cannot re-issue part URLs for the same upload: "
+                                              "upload the file again (with a journal, only after a crash)";
+                             }
+                             return done(out, nullptr);
+                           }
                            PartsResult sent = pr;
                            complete(c, fileId, uploadId, sent.parts, fileType, sent.md5,
                                     [sent, done](const Error& ce, JsonPtr out) {

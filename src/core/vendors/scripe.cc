@@ -67,15 +67,14 @@ void scripePresign(const OpContext& ctx, OpDone done) {
           });
 }
 
-void scripeUploadFile(const OpContext& ctx, OpDone done) {
-  const Json& spec = *ctx.spec;
-  Error err;
-  const rapidjson::Value* ref = member(spec, "source");
-  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
-  if (!source) return done(err, nullptr);
-  OpContext c = ctx;
-  presign(ctx, stringOr(spec, "contentType"), uint64Or(spec, "maxSizeBytes", 0),
-          [c, source, done](const Error& e, ScripeUpload& u) {
+namespace {
+
+// Presign, check the cap, PUT. A URL that expired before the PUT finished is presigned
+// again once (Scripe mints a fresh single-PUT URL per call) and the whole file re-sent.
+void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, bool again, OpDone done) {
+  const Json& spec = *c.spec;
+  presign(c, stringOr(spec, "contentType"), uint64Or(spec, "maxSizeBytes", 0),
+          [c, source, again, done](const Error& e, ScripeUpload& u) {
             if (!e.code.empty()) return done(e, nullptr);
             if (u.maxSizeBytes > 0 && source->size() > u.maxSizeBytes) {
               Error big = makeError(codes::kTooLarge,
@@ -89,14 +88,31 @@ void scripeUploadFile(const OpContext& ctx, OpDone done) {
             ps.method = u.method.empty() ? "PUT" : u.method;
             ps.headers = {{"Content-Type", u.contentType}};
             ps.body = BodyRange{source, 0, source->size()};
-            putPresigned(*c.engine, c.job, std::move(ps), [u, done](const Error& pe, PutResult& r) {
-              if (!pe.code.empty()) return done(pe, nullptr);
+            putPresigned(*c.engine, c.job, std::move(ps), [c, source, again, u, done](const Error& pe, PutResult& r) {
+              if (pe.code == codes::kUrlExpired && !again && !c.job->cancelled()) {
+                return presignAndPut(c, source, true, done);
+              }
+              if (!pe.code.empty()) {
+                Error out = pe;
+                if (out.code == codes::kUrlExpired) out.message += " (presigned again once; the new URL expired too)";
+                return done(out, nullptr);
+              }
               JsonPtr out = toJson(u, "uploadId");
               put(*out, *out, "bytes", r.bytes);
               put(*out, *out, "md5", r.md5);
               done(Error(), out);
             });
           });
+}
+
+}  // namespace
+
+void scripeUploadFile(const OpContext& ctx, OpDone done) {
+  Error err;
+  const rapidjson::Value* ref = member(*ctx.spec, "source");
+  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
+  if (!source) return done(err, nullptr);
+  presignAndPut(ctx, source, false, std::move(done));
 }
 
 }  // namespace uplift::vendors
