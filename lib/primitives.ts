@@ -3,12 +3,12 @@
 import * as path from 'path';
 import { inferContentType } from './content-type';
 import { getDefaultEngine, isEngine, checkRetry, checkTimeouts, type Engine, type RetryOptions, type TimeoutOptions } from './engine';
-import { InvalidArgumentError } from './errors';
+import { InvalidArgumentError, UpliftError } from './errors';
 import type { NativeJobOptions } from './native';
 import { runNative, safeProgress } from './run';
 import { resolveSource, type ResolvedSource } from './source';
 import {
-  checkCommon, checkContentType, checkHeaders, checkInteger, checkKnownKeys, checkSource, checkString, checkUrl,
+  checkCommon, checkContentType, checkFunction, checkHeaders, checkInteger, checkKnownKeys, checkSource, checkString, checkUrl,
   COMMON_KEYS, invalid, isPlainObject, type CommonOptions,
 } from './validate';
 
@@ -48,6 +48,12 @@ export interface UploadPresignedPartsOptions extends UploadCommonOptions {
   partSizeBytes: number;
   /** Headers sent with every part PUT. */
   headers?: Record<string, string>;
+  /**
+   * Called when part URLs expired mid-upload, with the part numbers not yet stored; resolve
+   * fresh URLs for them and only those parts are sent again (at most 3 times per upload).
+   * Without it, an expired URL fails with ERR_UPLIFT_URL_EXPIRED.
+   */
+  refreshUrls?: (partNumbers: number[]) => Promise<PresignedPart[]>;
 }
 export interface UploadPresignedPartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number }
 
@@ -177,20 +183,45 @@ export async function uploadPresignedParts(
 ): Promise<UploadPresignedPartsResult> {
   const site = new Error();
   if (!isPlainObject(options)) throw invalid('options', 'an options object with partSizeBytes', options);
-  const common = checkUploadCommon('options', options, ['partSizeBytes', 'headers']);
+  const common = checkUploadCommon('options', options, ['partSizeBytes', 'headers', 'refreshUrls']);
+  const refreshUrls = options.refreshUrls === undefined ? undefined : checkFunction<NonNullable<UploadPresignedPartsOptions['refreshUrls']>>('options.refreshUrls', options.refreshUrls);
   const partSizeBytes = checkInteger('options.partSizeBytes', options.partSizeBytes, { min: 1 });
   const headers = options.headers === undefined ? undefined : checkHeaders('options.headers', options.headers);
   if (!Array.isArray(parts) || parts.length === 0) throw invalid('parts', 'a non-empty array of { partNumber, url }', parts);
   const engine = common.engine ?? getDefaultEngine();
   return withSource(source, common, async (src) => {
-    const laid = layoutParts(parts, src.size, partSizeBytes);
-    const r = await runNative(
-      () => engine.nativeEngine().uploadPresignedParts(
-        { parts: laid, source: src.native, headers: headerPairs(headers), concurrency: common.concurrency ?? 4, ...common.job },
-        safeProgress(common.onProgress),
-      ),
-      { signal: common.signal, onProgress: common.onProgress, site, label: `PUT ${laid.length} parts, first ${laid[0].url}` },
-    );
-    return { parts: r.parts, md5: r.md5, bytes: r.bytes };
+    let todo = layoutParts(parts, src.size, partSizeBytes);
+    const stored = new Map<number, string>();
+    for (let refreshes = 0; ; refreshes++) {
+      try {
+        const r = await runNative(
+          () => engine.nativeEngine().uploadPresignedParts(
+            {
+              parts: todo, source: src.native, headers: headerPairs(headers), concurrency: common.concurrency ?? 4, ...common.job,
+              onPart: (n: number, etag: string) => stored.set(n, etag),
+            },
+            safeProgress(common.onProgress),
+          ),
+          { signal: common.signal, onProgress: common.onProgress, site, label: `PUT ${todo.length} parts, first ${todo[0]?.url}` },
+        );
+        for (const p of r.parts) stored.set(p.partNumber, p.etag);
+        const all = [...stored].map(([partNumber, etag]) => ({ partNumber, etag })).sort((a, b) => a.partNumber - b.partNumber);
+        return { parts: all, md5: r.md5, bytes: src.size };
+      } catch (e) {
+        if (!refreshUrls || refreshes >= 3 || !(e instanceof UpliftError) || e.code !== 'ERR_UPLIFT_URL_EXPIRED') throw e;
+        const missing = todo.filter((p) => !stored.has(p.partNumber));
+        const fresh = await refreshUrls(missing.map((p) => p.partNumber));
+        const byNumber = new Map<number, string>();
+        if (Array.isArray(fresh)) {
+          for (const [i, p] of fresh.entries()) {
+            if (!isPlainObject(p)) throw invalid(`refreshUrls()[${i}]`, 'an object { partNumber, url }', p);
+            byNumber.set(checkInteger(`refreshUrls()[${i}].partNumber`, p.partNumber, { min: 1, max: 10000 }), checkUrl(`refreshUrls()[${i}].url`, p.url));
+          }
+        }
+        const lacking = missing.filter((p) => !byNumber.has(p.partNumber)).map((p) => p.partNumber);
+        if (lacking.length) throw invalid('refreshUrls()', `fresh URLs for parts ${missing.map((p) => p.partNumber).join(', ')}`, `none for parts ${lacking.join(', ')}`);
+        todo = missing.map((p) => ({ ...p, url: byNumber.get(p.partNumber)! }));
+      }
+    }
   });
 }

@@ -190,6 +190,33 @@ describe('uploadPresignedParts', () => {
     expect([count(1), count(2), count(3)]).toEqual([1, 2, 1]);
   });
 
+  test('expired part URLs: refreshUrls supplies new ones and only missing parts are re-sent', async () => {
+    const f = makeFile('refresh.bin', 16 * MiB);
+    sink.script((req) => (req.url ?? '').includes('partNumber=3&v=1'), {
+      status: 403, body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>',
+    });
+    const parts = [1, 2, 3, 4].map((n) => ({ partNumber: n, url: `${sink.url}/b/r?partNumber=${n}&v=1` }));
+    const asked: number[][] = [];
+    const r = await uploadPresignedParts(parts, f.path, {
+      engine, partSizeBytes: 5 * MiB, concurrency: 1,
+      refreshUrls: async (numbers) => {
+        asked.push(numbers);
+        return numbers.map((n) => ({ partNumber: n, url: `${sink.url}/b/r?partNumber=${n}&v=2` }));
+      },
+    });
+    expect(asked).toEqual([[3, 4]]);
+    expect(r.md5).toBe(md5(f.data));
+    expect(r.parts.map((p) => p.partNumber)).toEqual([1, 2, 3, 4]);
+    const ok = sink.requests.filter((q) => q.complete && q.url.includes('/b/r'));
+    expect(ok.map((q) => q.url.replace(/.*partNumber=(\d)&v=(\d)/, '$1.$2'))).toEqual(['1.1', '2.1', '3.1', '3.2', '4.2']);
+  });
+
+  test('without refreshUrls an expired part URL is ERR_UPLIFT_URL_EXPIRED', async () => {
+    sink.script(() => true, { status: 403, body: '<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>' });
+    const err = await uploadPresignedParts([{ partNumber: 1, url: `${sink.url}/x?partNumber=1` }], Buffer.alloc(10), { engine, partSizeBytes: 5 * MiB }).catch((e) => e);
+    expect(err.code).toBe('ERR_UPLIFT_URL_EXPIRED');
+  });
+
   test('bad part lists are typed errors before any byte is sent', async () => {
     const f = makeFile('bad.bin', 6 * MiB);
     const u = (n: number) => ({ partNumber: n, url: `${sink.url}/x?partNumber=${n}` });
