@@ -81,6 +81,17 @@ export async function runUpload(r: UploadRun): Promise<number> {
   const secret = f.token ?? f['api-key'] ?? r.env[env.secret];
   const secretFlag = vendor === 'eka' || vendor === 'plaud' ? '--token' : '--api-key';
   need(secret, `missing credential for ${vendor}: pass ${secretFlag} or set ${env.secret}`);
+  // Every vendor-specific requirement is checked here, before any progress line or engine.
+  const txnId = vendor === 'eka' ? need(f['txn-id'], 'eka needs --txn-id (the transaction id)') : '';
+  const koreUrl = vendor === 'kore' ? need(baseUrl, `kore needs --base-url or ${env.url} (the environment URL)`) : '';
+  const configurationId = vendor === 'heify'
+    ? need(f['configuration-id'] ?? r.env.UPLIFT_HEIFY_CONFIGURATION_ID, 'heify needs --configuration-id or UPLIFT_HEIFY_CONFIGURATION_ID')
+    : '';
+  // Plaud's announced regions (eu, sg) reach the client, which says they are not live yet.
+  const regions = ['us', 'jp', ...plaud.PLAUD_UPCOMING_REGIONS];
+  if (f.region !== undefined && (vendor !== 'plaud' || !regions.includes(f.region))) {
+    throw new UsageError(vendor === 'plaud' ? `--region must be us or jp, got '${f.region}'` : `--region is for plaud only (vendor is ${vendor})`);
+  }
   const engine = new Engine(f['ca-file'] ? { caFile: f['ca-file'] } : {});
   const view = r.tty && !f.json ? createProgressView(process.stderr, true) : createProgressView(process.stderr, false);
   const quiet = !!f.json;
@@ -92,24 +103,23 @@ export async function runUpload(r: UploadRun): Promise<number> {
       const c = eka.client({ token: secret!, ...(baseUrl ? { baseUrl } : {}) });
       const total = r.files.reduce((n, file) => n + fs.statSync(file).size, 0);
       const onProgress = quiet ? undefined : view.add('eka', total);
-      results.push(await c.uploadFiles(r.files, { txnId: need(f['txn-id'], 'eka needs --txn-id (the transaction id)'), ...common, ...(onProgress ? { onProgress } : {}) }));
+      results.push(await c.uploadFiles(r.files, { txnId, ...common, ...(onProgress ? { onProgress } : {}) }));
     } else {
       for (const file of r.files) {
         const label = path.basename(file);
         const onProgress = progress(label, file);
         const withProgress = { ...common, ...(onProgress ? { onProgress } : {}) };
         if (vendor === 'kore') {
-          const c = kore.client({ apiKey: secret!, baseUrl: need(baseUrl, `kore needs --base-url or ${env.url} (the environment URL)`) });
+          const c = kore.client({ apiKey: secret!, baseUrl: koreUrl });
           results.push(await c.uploadFile(file, { fileContext: f['file-context'] ?? 'bulkImport', ...withProgress }));
         } else if (vendor === 'plaud') {
-          const c = plaud.client({ token: secret!, ...(f.region ? { region: f.region as 'us' } : {}), ...(baseUrl ? { baseUrl } : {}) });
+          const c = plaud.client({ token: secret!, ...(f.region ? { region: f.region as plaud.PlaudRegion } : {}), ...(baseUrl ? { baseUrl } : {}) });
           results.push(await c.uploadFile(file, { ...(f['file-type'] ? { fileType: f['file-type'] } : {}), ...withProgress }));
         } else if (vendor === 'scripe') {
           const c = scripe.client({ apiKey: secret!, ...(f['api-version'] ? { apiVersion: f['api-version'] } : {}), ...(baseUrl ? { baseUrl } : {}) });
           results.push(await c.uploadFile(file, { ...(f['content-type'] ? { contentType: f['content-type'] } : {}), ...withProgress }));
         } else {
           const c = heify.client({ apiKey: secret!, ...(baseUrl ? { baseUrl } : {}) });
-          const configurationId = need(f['configuration-id'] ?? r.env.UPLIFT_HEIFY_CONFIGURATION_ID, 'heify needs --configuration-id or UPLIFT_HEIFY_CONFIGURATION_ID');
           results.push(await c.uploadFile(file, {
             configurationId,
             ...(f['evaluator-id'] ? { evaluatorId: f['evaluator-id'] } : {}),
