@@ -5,6 +5,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Engine } from '../engine';
 import { eka, heify, kore, plaud, scripe } from '../index';
+import { redact } from '../redact';
 import { UsageError } from './errors';
 import { createProgressView } from './progress';
 
@@ -136,10 +137,11 @@ export async function runUpload(r: UploadRun): Promise<number> {
     view.stop();
     await engine.close();
   }
+  // Results hold presigned URLs: their signatures and credentials are redacted like any log line.
   if (f.json) {
-    process.stdout.write(`${JSON.stringify({ vendor, results }, null, 2)}\n`);
+    process.stdout.write(`${redact(JSON.stringify({ vendor, results }, null, 2))}\n`);
   } else {
-    for (const res of results) process.stdout.write(`${vendor}: ${JSON.stringify(res)}\n`);
+    for (const res of results) process.stdout.write(`${vendor}: ${redact(JSON.stringify(res))}\n`);
   }
   return 0;
 }
