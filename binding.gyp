@@ -12,7 +12,8 @@
         "src/addon/job_bridge.cc",
         "src/addon/parts.cc",
         "src/addon/put.cc",
-        "src/addon/run.cc"
+        "src/addon/run.cc",
+        "src/addon/stream_wrap.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -20,6 +20,12 @@ export interface UploadCommonOptions extends CommonOptions<Engine> {
   timeouts?: TimeoutOptions;
   /** Largest stream of unknown size spooled to a temporary file. Default 8 GiB. */
   spoolLimitBytes?: number;
+  /**
+   * In-memory window of a Readable source whose size is known, streamed without touching
+   * disk: the Readable is paused while this many bytes wait. Default 8 MiB; multipart flows
+   * raise it to (concurrency + 1) parts.
+   */
+  streamBufferBytes?: number;
 }
 
 export interface PutPresignedOptions extends UploadCommonOptions {
@@ -57,9 +63,9 @@ export interface UploadPresignedPartsOptions extends UploadCommonOptions {
 }
 export interface UploadPresignedPartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number }
 
-const UPLOAD_KEYS = [...COMMON_KEYS, 'retry', 'timeouts', 'spoolLimitBytes'];
+const UPLOAD_KEYS = [...COMMON_KEYS, 'retry', 'timeouts', 'spoolLimitBytes', 'streamBufferBytes'];
 
-export interface CheckedCommon extends CommonOptions<Engine> { job: NativeJobOptions; spoolLimitBytes?: number }
+export interface CheckedCommon extends CommonOptions<Engine> { job: NativeJobOptions; spoolLimitBytes?: number; streamBufferBytes?: number }
 
 /** @internal Checks the common upload options (vendor clients use it too). */
 export function checkUploadCommon(field: string, opts: unknown, extraKeys: readonly string[]): CheckedCommon {
@@ -70,6 +76,7 @@ export function checkUploadCommon(field: string, opts: unknown, extraKeys: reado
   const job: NativeJobOptions = { retry: checkRetry(`${field}.retry`, o.retry), timeouts: checkTimeouts(`${field}.timeouts`, o.timeouts) };
   const out: CheckedCommon = { ...common, job };
   if (o.spoolLimitBytes !== undefined) out.spoolLimitBytes = checkInteger(`${field}.spoolLimitBytes`, o.spoolLimitBytes, { min: 0 });
+  if (o.streamBufferBytes !== undefined) out.streamBufferBytes = checkInteger(`${field}.streamBufferBytes`, o.streamBufferBytes, { min: 64 * 1024, max: 2 ** 40 });
   return out;
 }
 
@@ -82,7 +89,9 @@ function hasHeader(h: Record<string, string> | undefined, name: string): boolean
 }
 
 async function withSource<T>(source: unknown, common: CheckedCommon, fn: (s: ResolvedSource) => Promise<T>): Promise<T> {
-  const resolved = await resolveSource(checkSource('source', source), { spoolLimitBytes: common.spoolLimitBytes, signal: common.signal });
+  const resolved = await resolveSource(checkSource('source', source), {
+    spoolLimitBytes: common.spoolLimitBytes, signal: common.signal, streaming: true, streamBufferBytes: common.streamBufferBytes,
+  });
   try {
     return await fn(resolved);
   } finally {

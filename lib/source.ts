@@ -1,12 +1,15 @@
-// Turns a checked source into what the engine reads: a file path or a buffer, with its size.
-// A Readable is spooled to a temporary file first (the flows need the size up front); the
-// file is removed when the upload settles, whatever the outcome.
+// Turns a checked source into what the engine reads: a file path, a buffer, or a native
+// stream, with its size. A Readable whose size is known is piped into a native stream with
+// a bounded in-memory window (push returns false when full: the Readable is paused until the
+// engine drains it). A Readable of unknown size, or one given to a flow that cannot stream,
+// is spooled to a temporary file first; the file is removed when the upload settles,
+// whatever the outcome.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import { SourceError, TooLargeError } from './errors';
-import type { NativeSource } from './native';
+import { native, type NativeSource } from './native';
 import { statSource, type NormalizedSource } from './validate';
 
 export interface ResolvedSource {
@@ -19,17 +22,26 @@ export interface ResolvedSource {
   mtimeMs?: number;
   /** Removes temporary files; always safe to call, more than once. */
   release(): Promise<void>;
+  /** For a natively streamed source: bytes buffered now, and the most ever buffered. */
+  streamStats?: () => { bufferedBytes: number; highWaterBytes: number };
 }
 
 /** Default cap on what a stream of unknown length may spool to disk: 8 GiB. */
 export const DEFAULT_SPOOL_LIMIT_BYTES = 8 * 1024 ** 3;
+/** Default in-memory window of a streamed source: 8 MiB (multipart flows raise it to concurrency + 1 parts). */
+export const DEFAULT_STREAM_BUFFER_BYTES = 8 * 1024 * 1024;
+
+export interface ResolveOptions {
+  spoolLimitBytes?: number;
+  signal?: AbortSignal;
+  /** The flow can read a native stream (false: spool even when the size is known). */
+  streaming?: boolean;
+  streamBufferBytes?: number;
+}
 
 const noop = async (): Promise<void> => {};
 
-export async function resolveSource(
-  src: NormalizedSource,
-  opts: { spoolLimitBytes?: number; signal?: AbortSignal } = {},
-): Promise<ResolvedSource> {
+export async function resolveSource(src: NormalizedSource, opts: ResolveOptions = {}): Promise<ResolvedSource> {
   if (src.kind === 'path') {
     const st = await statSource(src.path);
     return { native: { kind: 'path', path: src.path }, size: st.size, name: path.basename(src.path), mtimeMs: st.mtimeMs, release: noop };
@@ -37,7 +49,50 @@ export async function resolveSource(
   if (src.kind === 'buffer') {
     return { native: { kind: 'buffer', buffer: src.buffer }, size: src.buffer.byteLength, release: noop };
   }
+  if (src.size !== undefined && opts.streaming) return pipeToNative(src, src.size, opts.streamBufferBytes ?? DEFAULT_STREAM_BUFFER_BYTES);
   return spool(src, opts.spoolLimitBytes ?? DEFAULT_SPOOL_LIMIT_BYTES, opts.signal);
+}
+
+interface NativeStreamHandle {
+  push(chunk: Uint8Array): boolean;
+  end(): void;
+  fail(message: string): void;
+  stats(): { bufferedBytes: number; highWaterBytes: number };
+}
+
+/** Pipes a Readable into a native stream with backpressure. */
+function pipeToNative(src: Extract<NormalizedSource, { kind: 'stream' }>, size: number, bound: number): ResolvedSource {
+  const addon = native() as unknown as { Stream: new (size: number, bound: number, onDrain: () => void) => NativeStreamHandle };
+  const stream = src.stream;
+  let settled = false;
+  const handle = new addon.Stream(size, bound, () => {
+    if (!settled) stream.resume();
+  });
+  const onData = (chunk: Buffer | string): void => {
+    if (!handle.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk)) stream.pause();
+  };
+  const onEnd = (): void => {
+    settled = true;
+    handle.end();
+  };
+  const onError = (err: Error): void => {
+    settled = true;
+    handle.fail(err?.message ?? String(err));
+  };
+  stream.on('data', onData);
+  stream.once('end', onEnd);
+  stream.once('error', onError);
+  const release = async (): Promise<void> => {
+    stream.off('data', onData);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    if (!settled) {
+      settled = true;
+      handle.fail('the upload ended before the stream did');
+      stream.destroy();
+    }
+  };
+  return { native: { kind: 'stream', handle } as unknown as NativeSource, size, name: src.name, contentType: src.contentType, release, streamStats: () => handle.stats() };
 }
 
 async function spool(

@@ -155,10 +155,16 @@ export async function withSources<T>(
   sources: readonly NormalizedSource[],
   common: CheckedCommon,
   fn: (resolved: ResolvedSource[]) => Promise<T>,
+  /** The flow reads native streams (Plaud, Scripe, Heify); Kore and Eka spool for now. */
+  streaming = false,
 ): Promise<T> {
   const resolved: ResolvedSource[] = [];
   try {
-    for (const s of sources) resolved.push(await resolveSource(s, { spoolLimitBytes: common.spoolLimitBytes, signal: common.signal }));
+    for (const s of sources) {
+      resolved.push(await resolveSource(s, {
+        spoolLimitBytes: common.spoolLimitBytes, signal: common.signal, streaming, streamBufferBytes: common.streamBufferBytes,
+      }));
+    }
     return await fn(resolved);
   } finally {
     await Promise.all(resolved.map((r) => r.release().catch(() => undefined)));
@@ -178,3 +184,12 @@ export function contentTypeFor(explicit: string | undefined, src: ResolvedSource
 }
 
 export type { Source };
+
+/** withSources for flows whose engine side reads native streams (no spooling for known sizes). */
+export function withStreamingSources<T>(
+  sources: readonly NormalizedSource[],
+  common: CheckedCommon,
+  fn: (resolved: ResolvedSource[]) => Promise<T>,
+): Promise<T> {
+  return withSources(sources, common, fn, true);
+}

@@ -7,7 +7,7 @@ import { runNative, safeProgress } from '../run';
 import { checkContentType, checkSource, checkString, checkUrl, checkUuid, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard, jobFields,
-  nameOfSource, pickEngine, runOp, withSources, type CallOptions, type Source, type VendorUploadOptions,
+  nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
 export const HEIFY_DEFAULT_BASE_URL = 'https://api.heify.com';
@@ -133,7 +133,7 @@ export class HeifyClient {
       const explicit = options?.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
       const src = checkSource('source', source);
       const engine = pickEngine(common, this.#engine);
-      return withSources([src], common, async ([r]) => {
+      return withStreamingSources([src], common, async ([r]) => {
         const headers: [string, string][] = [['Content-Type', contentTypeFor(explicit, r, nameOfSource(src))], ...heifyMetaHeaders(u)];
         const out = await runNative(
           () => engine.nativeEngine().putPresigned({ url: u.uploadUrl, method: 'PUT', headers, source: r.native, ...jobFields(common.job) }, safeProgress(common.onProgress)),
@@ -153,7 +153,7 @@ export class HeifyClient {
       const ids = checkIds(options);
       const explicit = options.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
       const src = checkSource('source', source);
-      return withSources([src], common, async ([r]) => {
+      return withStreamingSources([src], common, async ([r]) => {
         const out = await runOp<HeifyUploadFileResult>(pickEngine(common, this.#engine), 'heify.uploadFile', {
           baseUrl: this.baseUrl, apiKey: this.#apiKey, ...ids, source: r.native, contentType: contentTypeFor(explicit, r, nameOfSource(src)),
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });

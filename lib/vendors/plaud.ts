@@ -14,7 +14,7 @@ import { runNative, safeProgress } from '../run';
 import { checkEnum, checkInteger, checkSource, checkString, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, guard, jobFields, nameOfSource,
-  pickEngine, runOp, withSources, type CallOptions, type Source, type VendorUploadOptions,
+  pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
 export type PlaudRegion = 'us' | 'jp';
@@ -166,7 +166,7 @@ export class PlaudClient {
       const t = checkTicket(ticket);
       const common = checkUpload('options', options, []);
       const engine = pickEngine(common, this.#engine);
-      return withSources([checkSource('source', source)], common, async ([r]) => {
+      return withStreamingSources([checkSource('source', source)], common, async ([r]) => {
         if (t.fileSize !== undefined && r.size !== t.fileSize) {
           throw new InvalidArgumentError(`the source has ${r.size} bytes but the ticket was presigned for ${t.fileSize}`, { field: 'source', received: `${r.size} bytes` });
         }
@@ -217,7 +217,7 @@ export class PlaudClient {
         if (!FILE_TYPE_RE.test(ext)) throw invalid('options.fileType', 'a file type such as "mp3" (the source has no usable extension)', options?.fileType);
         fileType = ext;
       }
-      return withSources([src], common, async ([r]) => {
+      return withStreamingSources([src], common, async ([r]) => {
         if (r.size === 0) throw new InvalidArgumentError('the source is empty; Plaud takes files of at least 1 byte', { field: 'source', received: '0 bytes' });
         if (r.size > PLAUD_MAX_FILE_BYTES) {
           throw new TooLargeError(`Plaud takes files of at most ${PLAUD_MAX_FILE_BYTES} bytes; the source has ${r.size}`, { vendor: VENDOR, sizeBytes: r.size, maxSizeBytes: PLAUD_MAX_FILE_BYTES });

@@ -8,7 +8,7 @@ import { runNative, safeProgress } from '../run';
 import { checkContentType, checkInteger, checkSource, checkString, checkUrl, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard, jobFields,
-  nameOfSource, pickEngine, runOp, withSources, type CallOptions, type Source, type VendorUploadOptions,
+  nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
 export const SCRIPE_DEFAULT_BASE_URL = 'https://api.scripe.io';
@@ -148,7 +148,7 @@ export class ScripeClient {
       const u = checkMinted(upload);
       const common = checkUpload('options', options, []);
       const engine = pickEngine(common, this.#engine);
-      return withSources([checkSource('source', source)], common, async ([r]) => {
+      return withStreamingSources([checkSource('source', source)], common, async ([r]) => {
         if (r.size > u.maxSizeBytes) throw tooLarge(r.size, u.maxSizeBytes, u.contentType);
         const out = await runNative(
           () => engine.nativeEngine().putPresigned(
@@ -170,7 +170,7 @@ export class ScripeClient {
       const src = checkSource('source', source);
       const explicit = options?.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
       const name = nameOfSource(src);
-      return withSources([src], common, async ([r]) => {
+      return withStreamingSources([src], common, async ([r]) => {
         const type = contentTypeFor(explicit, r, name, '');
         if (type === '') throw invalid('options.contentType', 'a content type (none can be inferred from this source)', options?.contentType);
         const { contentType, cap } = capOf(explicit !== undefined ? 'options.contentType' : 'the inferred content type', type);

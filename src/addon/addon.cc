@@ -3,6 +3,7 @@
 
 #include "addon_data.h"
 #include "engine_wrap.h"
+#include "stream_wrap.h"
 
 namespace uplift::addon {
 
@@ -11,6 +12,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   auto* data = new AddonData();
   env.SetInstanceData<AddonData>(data);  // deleted (engines closed) on environment teardown
   exports.Set("Engine", EngineWrap::Init(env, data));
+  exports.Set("Stream", StreamWrap::Init(env, data));
   exports.Set("curlVersion", Napi::Function::New(env, CurlVersion));
   return exports;
 }

@@ -14,6 +14,7 @@ namespace uplift::addon {
 
 struct AddonData {
   Napi::FunctionReference engineCtor;
+  Napi::FunctionReference streamCtor;
   std::vector<std::weak_ptr<uplift::Engine>> engines;  // JS thread only
 
   ~AddonData() {

@@ -4,6 +4,7 @@
 #include <curl/curl.h>
 
 #include "addon_data.h"
+#include "stream_wrap.h"
 
 namespace uplift::addon {
 
@@ -85,6 +86,16 @@ std::shared_ptr<Source> ToSource(const Napi::Value& v, KeepAlive* keep, Error* e
     const auto* data = static_cast<const unsigned char*>(ab.Data()) + ta.ByteOffset();
     keep->refs.emplace_back(Napi::Persistent(b));
     return std::make_shared<MemorySource>(data, ta.ByteLength());
+  }
+  if (kind == "stream") {
+    Napi::Value h = o.Get("handle");
+    auto* data = v.Env().GetInstanceData<AddonData>();
+    if (h.IsObject() && data && !data->streamCtor.IsEmpty() &&
+        h.As<Napi::Object>().InstanceOf(data->streamCtor.Value())) {
+      return StreamWrap::Unwrap(h.As<Napi::Object>())->source();
+    }
+    *err = makeError(codes::kInvalidArgument, "source.handle must be a native Stream");
+    return nullptr;
   }
   *err = makeError(codes::kInvalidArgument, "unknown source kind '" + kind + "'");
   return nullptr;

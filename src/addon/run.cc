@@ -19,7 +19,8 @@ struct SpecReader {
     Napi::Value kind = o.Get("kind");
     if (!kind.IsString()) return false;
     std::string k = kind.As<Napi::String>().Utf8Value();
-    return (k == "path" && o.Get("path").IsString()) || (k == "buffer" && o.Get("buffer").IsTypedArray());
+    return (k == "path" && o.Get("path").IsString()) || (k == "buffer" && o.Get("buffer").IsTypedArray()) ||
+           (k == "stream" && o.Get("handle").IsObject());
   }
 
   rapidjson::Value read(const Napi::Value& v, Json& doc, int depth) {

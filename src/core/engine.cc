@@ -62,27 +62,40 @@ void Engine::send(const std::shared_ptr<Job>& job, HttpRequest req, Transfer::Do
   threads_[static_cast<size_t>(job->thread()) % threads_.size()]->submit(std::move(t));
 }
 
-bool Engine::runWork(std::function<void()> work) {
+bool WorkQueue::post(std::function<void()> work) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return false;
-    work_.push_back(std::move(work));
+    items_.push_back(std::move(work));
   }
-  workCv_.notify_one();
+  cv_.notify_one();
   return true;
 }
 
+bool WorkQueue::next(std::function<void()>* out) {
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return closed_ || !items_.empty(); });
+  if (items_.empty()) return false;  // closed and drained
+  *out = std::move(items_.front());
+  items_.pop_front();
+  return true;
+}
+
+void WorkQueue::close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+  }
+  cv_.notify_all();
+}
+
+bool Engine::runWork(std::function<void()> work) { return work_->post(std::move(work)); }
+
 void Engine::workLoop() {
-  for (;;) {
-    std::function<void()> w;
-    {
-      std::unique_lock<std::mutex> lock(mu_);
-      workCv_.wait(lock, [this] { return closed_ || !work_.empty(); });
-      if (work_.empty()) return;  // closed and drained
-      w = std::move(work_.front());
-      work_.pop_front();
-    }
+  std::function<void()> w;
+  while (work_->next(&w)) {
     w();
+    w = nullptr;
   }
 }
 
@@ -109,7 +122,7 @@ void Engine::close() {
   Error reason = makeError(codes::kEngineClosed,
                            "the engine was closed while this upload was running");
   for (auto& j : live) j->cancel(reason);
-  workCv_.notify_all();
+  work_->close();
   if (worker_.joinable()) worker_.join();  // queued work sees cancelled jobs and ends fast
   for (auto& t : threads_) t->stop(reason);
 }

@@ -22,6 +22,22 @@ namespace uplift {
 
 class IoThread;
 
+// The worker thread's queue, shared so that callbacks which may fire after the engine is
+// gone (a stream producer pushing late) can post safely: post() says false once closed.
+class WorkQueue {
+ public:
+  bool post(std::function<void()> work);
+  // Worker side: the next item, or false once closed and drained.
+  bool next(std::function<void()>* out);
+  void close();
+
+ private:
+  std::mutex mu_;  // guards the two below
+  std::deque<std::function<void()>> items_;
+  bool closed_ = false;
+  std::condition_variable cv_;
+};
+
 struct EngineOptions {
   int threads = 2;                  // I/O threads (1..16)
   long maxConnectionsPerHost = 8;   // per I/O thread
@@ -49,6 +65,7 @@ class Engine {
   // Runs CPU work (digests) on the worker thread; with a closed engine, runs nothing and
   // returns false.
   bool runWork(std::function<void()> work);
+  const std::shared_ptr<WorkQueue>& workQueue() const { return work_; }
 
   void wakeThread(int index);
   // Rejects new work, cancels every job still running with ERR_UPLIFT_ENGINE_CLOSED and
@@ -68,8 +85,7 @@ class Engine {
   bool closed_ = false;
   unsigned nextThread_ = 0;
   std::vector<std::weak_ptr<Job>> jobs_;
-  std::deque<std::function<void()>> work_;
-  std::condition_variable workCv_;
+  std::shared_ptr<WorkQueue> work_ = std::make_shared<WorkQueue>();
   std::thread worker_;
 };
 

@@ -36,6 +36,15 @@ void IoThread::submit(std::shared_ptr<Transfer> t) {
 
 void IoThread::wake() { curl_multi_wakeup(multi_); }
 
+void IoThread::unpause(std::shared_ptr<Transfer> t) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    unpause_.push_back(std::move(t));
+  }
+  curl_multi_wakeup(multi_);
+}
+
 void IoThread::stop(const Error& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -60,6 +69,7 @@ void IoThread::start(std::shared_ptr<Transfer> t) {
     return;
   }
   Error err;
+  t->setThread(this);
   if (!t->prepare(share_, tls_, &err)) {
     t->endAttempt(false);
     activeCount_.fetch_sub(1);
@@ -189,11 +199,13 @@ long IoThread::pollTimeoutMs() {
 void IoThread::run() {
   for (;;) {
     std::vector<std::shared_ptr<Transfer>> fresh;
+    std::vector<std::shared_ptr<Transfer>> resume;
     bool stopping;
     Error reason;
     {
       std::lock_guard<std::mutex> lock(mu_);
       fresh.swap(incoming_);
+      resume.swap(unpause_);
       stopping = stopping_;
       reason = stopReason_;
     }
@@ -220,6 +232,10 @@ void IoThread::run() {
       continue;  // finish() callbacks may have submitted more: fail those too
     }
     for (auto& t : fresh) start(std::move(t));
+    for (auto& t : resume) {
+      CURL* easy = t->easy();
+      if (easy && active_.count(easy)) curl_easy_pause(easy, CURLPAUSE_CONT);
+    }
     auto now = Clock::now();
     while (!waiting_.empty() && waiting_.begin()->first <= now) {
       std::shared_ptr<Transfer> t = std::move(waiting_.begin()->second);
@@ -236,7 +252,7 @@ void IoThread::run() {
     }
     {
       std::lock_guard<std::mutex> lock(mu_);
-      if (!incoming_.empty() || stopping_) continue;
+      if (!incoming_.empty() || !unpause_.empty() || stopping_) continue;
     }
     curl_multi_poll(multi_, nullptr, 0, static_cast<int>(pollTimeoutMs()), nullptr);
   }

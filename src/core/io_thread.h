@@ -28,6 +28,8 @@ class IoThread {
   void submit(std::shared_ptr<Transfer> t);
   // Any thread: wakes the loop (to notice cancellations).
   void wake();
+  // Any thread: resumes a transfer paused while its stream had no bytes yet.
+  void unpause(std::shared_ptr<Transfer> t);
   // Any thread but this one: every transfer still here finishes with `reason`; joins.
   void stop(const Error& reason);
   size_t activeCount() const { return activeCount_.load(); }
@@ -51,6 +53,7 @@ class IoThread {
 
   std::mutex mu_;  // guards the three below
   std::vector<std::shared_ptr<Transfer>> incoming_;
+  std::vector<std::shared_ptr<Transfer>> unpause_;
   bool stopping_ = false;
   Error stopReason_;
 

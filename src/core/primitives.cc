@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "digest.h"
+#include "stream_source.h"
 
 namespace uplift {
 
@@ -36,7 +37,7 @@ struct Join {
     if (!e.code.empty()) {
       if (fromTransfer) {
         stopDigest->store(true);
-      } else {
+      } else if (!stopDigest->load()) {
         job->cancel(e);  // the source failed: stop the transfer too
       }
     }
@@ -152,6 +153,30 @@ struct PartsRun : std::enable_shared_from_this<PartsRun> {
   bool reported = false;
   Error err;
   PartsResult result;
+  // A stream source: bytes from the lowest part not yet stored on are held, so a failed part
+  // can be re-sent; the window keeps concurrency + 1 parts.
+  StreamSource* stream = nullptr;
+  int hold = 0;
+  std::vector<bool> stored;
+  size_t lowestPending = 0;
+
+  void releaseStored(size_t i) {
+    if (!stream) return;
+    uint64_t at;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stored[i] = true;
+      while (lowestPending < stored.size() && stored[lowestPending]) ++lowestPending;
+      at = lowestPending < spec.parts.size() ? spec.parts[lowestPending].offset
+                                             : spec.source->size();
+    }
+    stream->moveHold(hold, at);
+  }
+
+  void dropHold() {
+    if (stream && hold) stream->removeHold(hold);
+    hold = 0;
+  }
 
   void launch() {
     std::vector<size_t> toStart;
@@ -191,6 +216,7 @@ struct PartsRun : std::enable_shared_from_this<PartsRun> {
       // Counted and reported while the part is still in flight, so the final report of
       // maybeFinish (which waits for inFlight == 0) sees it and no report follows that one.
       job->partDone();
+      releaseStored(i);
       if (job->options().onPart) job->options().onPart(spec.parts[i].partNumber, etag);
       job->maybeEmitProgress(false);
     }
@@ -238,6 +264,7 @@ struct PartsRun : std::enable_shared_from_this<PartsRun> {
       finalResult = result;
     }
     job->maybeEmitProgress(true);
+    dropHold();
     done(finalErr, finalResult);
   }
 };
@@ -258,6 +285,13 @@ void uploadPresignedParts(Engine& engine, const std::shared_ptr<Job>& job, Parts
   if (run->spec.concurrency < 1) run->spec.concurrency = 1;
   job->setTotals(total, static_cast<uint32_t>(run->spec.parts.size()));
   run->digestPending = run->spec.computeMd5;
+  if ((run->stream = asStream(run->spec.source)) != nullptr) {
+    uint64_t largest = 0;
+    for (const auto& p : run->spec.parts) largest = std::max(largest, p.length);
+    run->stream->raiseBound(largest * static_cast<uint64_t>(run->spec.concurrency + 1));
+    run->stored.assign(run->spec.parts.size(), false);
+    run->hold = run->stream->addHold(run->spec.parts.empty() ? 0 : run->spec.parts.front().offset);
+  }
   run->launch();
   if (run->spec.computeMd5) {
     uint64_t size = run->spec.source->size();

@@ -23,6 +23,8 @@ class Source {
   // Checks that the bytes did not change since open (file size and mtime). Empty code = ok.
   virtual Error checkUnchanged() const { return Error{}; }
   virtual std::string describe() const = 0;
+  // True for a StreamSource (see stream_source.h): reads may have to wait for the producer.
+  virtual bool isStream() const { return false; }
 };
 
 class FileSource final : public Source {

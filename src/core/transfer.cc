@@ -1,6 +1,9 @@
 // Transfer: libcurl easy-handle setup and callbacks for one attempt.
 #include "transfer.h"
 
+#include "io_thread.h"
+#include "stream_source.h"
+
 #include <cctype>
 #include <cstring>
 
@@ -13,9 +16,16 @@ constexpr long kUploadBufferBytes = 512 * 1024;  // measured ~15% faster than 64
 Transfer::Transfer(std::shared_ptr<Job> job, HttpRequest req, Done done)
     : job_(std::move(job)), req_(std::move(req)), done_(std::move(done)) {
   errbuf_[0] = 0;
+  // Held from construction (on the submitting thread), before any other reader can make
+  // the stream release these bytes.
+  const BodyRange& r = streamedRange();
+  if (StreamSource* s = asStream(r.source)) streamHold_ = s->addHold(r.offset);
 }
 
 Transfer::~Transfer() {
+  if (streamHold_) {
+    if (StreamSource* s = asStream(streamedRange().source)) s->removeHold(streamHold_);
+  }
   if (easy_) curl_easy_cleanup(easy_);
   if (mime_) curl_mime_free(mime_);
   if (headerList_) curl_slist_free_all(headerList_);
@@ -148,17 +158,33 @@ bool Transfer::buildForm(Error* err) {
   return true;
 }
 
+size_t Transfer::pauseForData(uint64_t offset) {
+  StreamSource* s = asStream(streamedRange().source);
+  waitingForData_ = true;
+  std::weak_ptr<Transfer> weak = weak_from_this();
+  IoThread* thread = thread_;
+  s->waitForData(offset, [weak, thread] {
+    if (auto t = weak.lock()) {
+      if (thread) thread->unpause(t);
+    }
+  });
+  return CURL_READFUNC_PAUSE;
+}
+
 size_t Transfer::readBody(const BodyRange& range, uint64_t* pos, char* buf, size_t max) {
   if (job_->cancelled()) return CURL_READFUNC_ABORT;
   if (*pos >= range.length || !range.source) return 0;
   size_t want = static_cast<size_t>(std::min<uint64_t>(max, range.length - *pos));
   Error err;
   int64_t got = range.source->readAt(range.offset + *pos, buf, want, &err);
+  if (got == StreamSource::kWouldBlock) return pauseForData(range.offset + *pos);
   if (got < 0) {
     localError_ = err;
     return CURL_READFUNC_ABORT;
   }
+  waitingForData_ = false;
   *pos += static_cast<uint64_t>(got);
+  if (streamHold_) asStream(range.source)->moveHold(streamHold_, range.offset + *pos);
   counted_ += got;
   resp_.bytesSent += static_cast<uint64_t>(got);
   job_->addSent(got);
@@ -222,6 +248,10 @@ int Transfer::onProgress(void* self, curl_off_t, curl_off_t dlnow, curl_off_t, c
     t->lastUl_ = static_cast<uint64_t>(ulnow);
     t->lastDl_ = static_cast<uint64_t>(dlnow);
     t->lastActivity_ = now;
+    return 0;
+  }
+  if (t->waitingForData_) {
+    t->lastActivity_ = now;  // waiting for the stream's producer is not a network stall
     return 0;
   }
   long stallMs = t->job_->options().timeouts.stallMs;

@@ -16,7 +16,9 @@
 
 namespace uplift {
 
-class Transfer {
+class IoThread;
+
+class Transfer : public std::enable_shared_from_this<Transfer> {
  public:
   // Called once on the I/O thread with err.code empty on success.
   using Done = std::function<void(const Error& err, HttpResponse& resp)>;
@@ -42,6 +44,8 @@ class Transfer {
   const Error& localError() const { return localError_; }
   bool stalled() const { return stalled_; }
   void finish(const Error& err);
+  // Set by the I/O thread that runs this transfer (for unpausing after a stream stall).
+  void setThread(IoThread* thread) { thread_ = thread; }
 
  private:
   static size_t onRead(char* buf, size_t size, size_t n, void* self);
@@ -53,7 +57,13 @@ class Transfer {
   size_t readBody(const BodyRange& range, uint64_t* pos, char* buf, size_t max);
   bool buildForm(Error* err);
 
+  const BodyRange& streamedRange() const { return req_.isForm ? req_.form.file : req_.body; }
+  size_t pauseForData(uint64_t offset);
+
   std::shared_ptr<Job> job_;
+  IoThread* thread_ = nullptr;
+  int streamHold_ = 0;          // hold on a StreamSource body, moved as bytes are sent
+  bool waitingForData_ = false; // paused until the stream producer pushes more
   const HttpRequest req_;
   Done done_;
   HttpResponse resp_;
