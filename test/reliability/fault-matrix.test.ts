@@ -12,7 +12,7 @@ import {
 } from '../../lib';
 import type { FaultAction, LogEntry, SandboxObject } from '../../lib/sandbox';
 import {
-  logMark, makeCerts, makeFile, MiB, rejection, startTlsProxy, trapUnhandledRejections, useSuite, waitFor, type Certs, type TestFile,
+  expectNoSecret, logMark, makeCerts, makeFile, MiB, rejection, startTlsProxy, trapUnhandledRejections, useSuite, waitFor, type Certs, type TestFile,
 } from './helpers';
 
 trapUnhandledRejections();
@@ -223,6 +223,7 @@ describe.each(subjects)('$name', (v) => {
     const err = await rejection(v.upload({ timeouts: { stallMs: 1000 }, retry: { maxAttempts: 2, baseDelayMs: 10 }, concurrency: 1 }));
     expect(err).toBeInstanceOf(TimeoutError);
     expect(err).toMatchObject({ code: 'ERR_UPLIFT_TIMEOUT', vendor: v.name, kind: 'stall' });
+    expectNoSecret(s.sb, err);
     await waitFor(() => run.transfers().filter((e) => e.fault === STALL).length === 2);
     // the stalled request got exactly maxAttempts tries, none answered 200, nothing completed
     const t = run.transfers();
@@ -240,6 +241,7 @@ describe.each(subjects)('$name', (v) => {
       const err = await rejection(v.upload({}));
       expect(err).toBeInstanceOf(BadResponseError);
       expect(err).toMatchObject({ code: 'ERR_UPLIFT_BAD_RESPONSE', vendor: v.name });
+      expectNoSecret(s.sb, err);
       expect(run.api(op)).toHaveLength(1);
       expect(run.added()).toHaveLength(0);
       if (op === v.jsonOps[0]) expect(run.allTransfers()).toHaveLength(0); // no byte after a broken presign
@@ -255,6 +257,7 @@ describe.each(subjects)('$name', (v) => {
       const err = await rejection(v.upload({ engine: tlsEngine, baseUrl: `${proxy.url}${v.prefix}` }));
       expect(err).toBeInstanceOf(TlsError);
       expect(err).toMatchObject({ code: 'ERR_UPLIFT_TLS', vendor: v.name, retryable: false });
+      expectNoSecret(s.sb, err);
       // one connection, dropped by the client after the handshake; time for a retry to show
       await new Promise((r) => setTimeout(r, 400));
       expect(proxy.connections).toBe(1);
@@ -293,6 +296,7 @@ describe('URL or session expired in the middle of the upload', () => {
     expect(expired).toBe(true);
     expect(err).toBeInstanceOf(UrlExpiredError);
     expect(err).toMatchObject({ code: 'ERR_UPLIFT_URL_EXPIRED', vendor: 'plaud', status: 403 });
+    expectNoSecret(s.sb, err);
     await waitFor(() => run.allTransfers().some((e) => e.partNumber === 2));
     const parts = run.allTransfers();
     expect(parts.map((e) => [e.partNumber, e.status])).toEqual([[1, 200], [2, 403]]);
@@ -314,6 +318,7 @@ describe('URL or session expired in the middle of the upload', () => {
     expect(expired).toBe(true);
     expect(err).toBeInstanceOf(VendorError);
     expect(err).toMatchObject({ code: 'ERR_UPLIFT_VENDOR', vendor: 'kore', status: 400, vendorCode: 'SESSION_EXPIRED' });
+    expectNoSecret(s.sb, err);
     const refused = run.all().filter((e) => e.target === 'kore' && e.status === 400);
     expect(refused).toHaveLength(1);
     expect(run.added()).toHaveLength(0);
@@ -336,6 +341,7 @@ describe('URL or session expired in the middle of the upload', () => {
     } else {
       expect(out.e).toBeInstanceOf(UpliftError);
       expect(out.e).toMatchObject({ code: 'ERR_UPLIFT_URL_EXPIRED', vendor: 'scripe', status: 403 });
+      expectNoSecret(s.sb, out.e as Error);
       expect(puts.map((e) => e.status)).toEqual([403]);
       expect(run.added()).toHaveLength(0);
       record('URL expired after the first part', 'scripe', `typed error ERR_UPLIFT_URL_EXPIRED after ${puts.length} attempt`);

@@ -101,6 +101,19 @@ export async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<vo
   }
 }
 
+/**
+ * No credential of the sandbox, no presigned-URL signature and none of `extra` shows in the
+ * error's message, JSON form or stack.
+ */
+export function expectNoSecret(sb: Sandbox, err: Error, extra: string[] = []): void {
+  const text = `${err.message}\n${JSON.stringify(err)}\n${err.stack ?? ''}`;
+  const c = sb.credentials;
+  for (const secret of [c.plaud.token, c.kore.apiKey, c.scripe.apiKey, c.heify.apiKey, c.eka.token, ...extra]) {
+    expect(text).not.toContain(secret);
+  }
+  expect(text).not.toMatch(/X-Amz-Signature=[0-9a-f]{64}/i);
+}
+
 /** Marks a point in the sandbox log; `since(filter)` gives the entries after it. */
 export function logMark(sb: Sandbox): { since(filter?: LogFilter): LogEntry[] } {
   const from = sb.log.entries().length;
