@@ -7,7 +7,7 @@
 // Set UPLIFT_FAULT_MATRIX=<file> to write the outcome table (markdown) there after the run.
 import { rmSync, writeFileSync } from 'node:fs';
 import {
-  BadResponseError, Engine, kore, plaud, scripe, TimeoutError, TlsError, UpliftError, UrlExpiredError, VendorError,
+  BadResponseError, Engine, kore, plaud, RateLimitError, scripe, TimeoutError, TlsError, UpliftError, UrlExpiredError, VendorError,
   type Progress, type RetryOptions, type TimeoutOptions,
 } from '../../lib';
 import type { FaultAction, LogEntry, SandboxObject } from '../../lib/sandbox';
@@ -203,6 +203,23 @@ describe.each(subjects)('$name', (v) => {
     record('429 + Retry-After: 1', v.name, `identical bytes after ${failed(t)} retry, waited ≥ 1 s`);
   });
 
+  test('429 on every attempt: ERR_UPLIFT_RATE_LIMITED after maxAttempts requests, nothing stored', async () => {
+    fault(v, { status: 429 }, 10);
+    const run = begin(v);
+    const err = await rejection(v.upload({ retry: { maxAttempts: 3, baseDelayMs: 10 }, concurrency: 1 }));
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err).toMatchObject({ code: 'ERR_UPLIFT_RATE_LIMITED', vendor: v.name, status: 429, retryable: true });
+    expectNoSecret(s.sb, err);
+    await new Promise((r) => setTimeout(r, 50));
+    const t = run.transfers();
+    // one part/chunk was tried maxAttempts times, then the upload stopped
+    expect(t.map((e) => e.status)).toEqual([429, 429, 429]);
+    expect(err.details).toMatchObject({ attempts: 3 });
+    expect(run.added()).toHaveLength(0);
+    expect(run.api('complete')).toHaveLength(0);
+    record('429 on every attempt (maxAttempts 3)', v.name, `typed error ERR_UPLIFT_RATE_LIMITED after ${t.length} attempts`);
+  });
+
   test('a stall longer than timeouts.stallMs: the attempt is dropped and retried, identical bytes', async () => {
     fault(v, { stallMs: 3000 });
     const run = begin(v);
@@ -222,7 +239,7 @@ describe.each(subjects)('$name', (v) => {
     const run = begin(v);
     const err = await rejection(v.upload({ timeouts: { stallMs: 1000 }, retry: { maxAttempts: 2, baseDelayMs: 10 }, concurrency: 1 }));
     expect(err).toBeInstanceOf(TimeoutError);
-    expect(err).toMatchObject({ code: 'ERR_UPLIFT_TIMEOUT', vendor: v.name, kind: 'stall' });
+    expect(err).toMatchObject({ code: 'ERR_UPLIFT_TIMEOUT', vendor: v.name, kind: 'stall', details: expect.objectContaining({ attempts: 2 }) });
     expectNoSecret(s.sb, err);
     await waitFor(() => run.transfers().filter((e) => e.fault === STALL).length === 2);
     // the stalled request got exactly maxAttempts tries, none answered 200, nothing completed
