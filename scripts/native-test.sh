@@ -29,6 +29,9 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:halt_on_err
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1:suppressions=${root}/test/native/tsan.supp}"
 
+# A fresh machine: cmake, GoogleTest and the sanitizer runtimes come from Debian.
+bash "$root/scripts/system-deps.sh" test
+
 start=$(date +%s)
 cmake -S "$root" -B "$root/$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DUPLIFT_TESTS=ON "${flags[@]}"
 cmake --build "$root/$dir" --target uplift_core_tests -j"$jobs"
