@@ -6,7 +6,9 @@
 namespace uplift {
 
 bool parseJson(const std::string& text, Json* out, std::string* why) {
-  out->Parse(text.c_str(), text.size());
+  // Iterative: answers come from vendors (up to 1 MiB), and the recursive parser overflows
+  // an 8 MiB thread stack on a few hundred thousand nested brackets.
+  out->Parse<rapidjson::kParseIterativeFlag>(text.c_str(), text.size());
   if (out->HasParseError()) {
     *why = std::string(rapidjson::GetParseError_En(out->GetParseError())) + " at offset " +
            std::to_string(out->GetErrorOffset());
