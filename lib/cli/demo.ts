@@ -40,9 +40,14 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   // The sandbox (and its dependencies) load only here.
   // eslint-disable-next-line @typescript-eslint/no-var-requires
   const { startSandbox, writeSampleWav } = require('../sandbox') as typeof import('../sandbox');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uplift-demo-'));
-  const sb = await startSandbox();
+  // The engine first: when it cannot start (addon missing) nothing else is left running.
   const engine = new Engine();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'uplift-demo-'));
+  const sb = await startSandbox().catch(async (err: unknown) => {
+    await engine.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw err;
+  });
   const out = o.out;
   try {
     const size = (quickMiB: number, fullMiB: number): number => (o.quick ? quickMiB : fullMiB) * MiB + 44;
