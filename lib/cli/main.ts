@@ -63,13 +63,15 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(HELP);
       return command || values.help ? 0 : 2;
     }
-    const tty = !!process.stdout.isTTY && !process.env.CI;
+    // Live bars only on a terminal and never under CI; each command checks the stream it draws on.
+    const tty = (stream: NodeJS.WriteStream): boolean => !!stream.isTTY && !process.env.CI;
     let code: number;
     if (command === 'demo') {
       if (rest.length) throw new UsageError(`demo takes no arguments (got '${rest[0]}')`);
-      code = await (await import('./demo')).runDemo({ quick: !!values.quick, tty, out: process.stdout, signal: ac.signal });
+      code = await (await import('./demo')).runDemo({ quick: !!values.quick, tty: tty(process.stdout), out: process.stdout, signal: ac.signal });
     } else if (command === 'upload') {
-      code = await (await import('./upload')).runUpload({ files: rest, flags: values, env: process.env, tty, signal: ac.signal });
+      // progress goes to stderr, results to stdout
+      code = await (await import('./upload')).runUpload({ files: rest, flags: values, env: process.env, tty: tty(process.stderr), signal: ac.signal });
     } else if (command === 'sandbox') {
       let port: number | undefined;
       if (values.port !== undefined) {
@@ -84,7 +86,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if (e && typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) {
-      return report(new UsageError(String(e.message)), debug);
+      // parseArgs' advice on '--' after an unknown option is left out: one short line
+      return report(new UsageError(String(e.message).replace(/\. To specify a positional argument starting with .*$/, '')), debug);
     }
     const code = report(err, debug);
     return interrupted ? EXIT_INTERRUPTED : code;

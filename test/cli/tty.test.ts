@@ -2,13 +2,16 @@
  * The TTY view of `uplift demo --quick`, seen through a real terminal: tmux runs the demo in
  * a detached 160x50 pane on a private socket; the test polls `capture-pane` until the
  * summary table appears and checks the progress bars (cli-progress' shades_classic: █ ░)
- * with percentages, and the table rows. Without tmux: fails under CI, skipped elsewhere.
+ * with percentages, and the table rows. Also `upload` with stdout redirected to a file:
+ * its bars go to the terminal on stderr, its result to the file. Without tmux: fails under
+ * CI, skipped elsewhere.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { assertBuilt, BIN, cliEnv, makeTempDir, removeDir, ROOT, tableCells, VENDORS } from './helpers';
+import { startSandbox } from '../../lib/sandbox';
+import { assertBuilt, BIN, cliEnv, makeTempDir, MiB, removeDir, ROOT, tableCells, VENDORS, writeRandomFile } from './helpers';
 
 const run = promisify(execFile);
 /** total time allowed for the demo to reach its summary inside tmux (ms) */
@@ -40,7 +43,6 @@ const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 let tmp: string | undefined;
 /** private tmux server socket name (-L), so the test never touches anyone else's sessions */
 const socket = `uplift-cli-test-${process.pid}`;
-const session = 'demo';
 let started = false;
 
 afterEach(async () => {
@@ -49,28 +51,46 @@ afterEach(async () => {
     started = false;
   }
   removeDir(tmp);
-}, SUMMARY_TIMEOUT_MS + 15_000);
+});
 
-tmuxTest('demo --quick in a terminal draws progress bars and the summary table', async () => {
+function requireTmux(): string {
   if (!tmux) throw new Error('tmux is not installed but CI is set: the TTY progress-bar check must run in CI (.ci/run installs tmux)');
   assertBuilt();
-  tmp = makeTempDir();
-  // CI unset so the command sees a real TTY; TMPDIR private so leftovers can be checked
-  const env = cliEnv(tmp, { CI: undefined });
-  const cmd = `cd ${sq(ROOT)} && env -u CI TMPDIR=${sq(tmp)} ${sq(process.execPath)} ${sq(BIN)} demo --quick; echo "exit=$?"; sleep 5`;
-  await run(tmux, ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', '160', '-y', '50', cmd], { env });
-  started = true;
+  return tmux;
+}
 
+/**
+ * Runs `shellCmd` in a detached 160x50 tmux session (CI unset so the command sees a real
+ * TTY), then polls the pane until it shows `exit=<code>` (echoed after the command) and
+ * returns the last capture. `seen` gets every capture on the way.
+ */
+async function inPane(session: string, shellCmd: string, env: NodeJS.ProcessEnv, seen: (screen: string) => void = () => undefined): Promise<string> {
+  const t = requireTmux();
+  const cmd = `cd ${sq(ROOT)} && env -u CI ${shellCmd}; echo "exit=$?"; sleep 5`;
+  await run(t, ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', '160', '-y', '50', cmd], { env });
+  started = true;
   const deadline = Date.now() + SUMMARY_TIMEOUT_MS;
-  let screen = '';
-  let sawPartial = false;
   for (;;) {
-    screen = (await run(tmux, ['-L', socket, 'capture-pane', '-p', '-t', session], { env })).stdout;
-    if (/\|[█]*░+\| \d{1,3}%/.test(screen)) sawPartial = true;
-    if (/^exit=\d+$/m.test(screen)) break;
-    if (Date.now() > deadline) throw new Error(`no summary table within ${SUMMARY_TIMEOUT_MS} ms; the pane shows:\n${screen}`);
+    const screen = (await run(t, ['-L', socket, 'capture-pane', '-p', '-t', session], { env })).stdout;
+    seen(screen);
+    if (/^exit=\d+$/m.test(screen)) return screen;
+    if (Date.now() > deadline) throw new Error(`the command did not finish within ${SUMMARY_TIMEOUT_MS} ms; the pane shows:\n${screen}`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+const node = `${sq(process.execPath)} ${sq(BIN)}`;
+/** a finished bar: label, 30 full shade characters between pipes, 100%, MiB sent/total */
+const FULL_BAR = /\|█{30}\| 100% (\d+\.\d)\/\1 MiB/;
+
+tmuxTest('demo --quick in a terminal draws progress bars and the summary table', async () => {
+  requireTmux();
+  tmp = makeTempDir();
+  let sawPartial = false;
+  // TMPDIR private so leftovers can be checked
+  const screen = await inPane('demo', `TMPDIR=${sq(tmp)} ${node} demo --quick`, cliEnv(tmp, { CI: undefined }), (s) => {
+    if (/\|█*░+\| \d{1,3}%/.test(s)) sawPartial = true;
+  });
   const lines = screen.split('\n');
   expect(screen).toMatch(/^exit=0$/m);
 
@@ -79,8 +99,7 @@ tmuxTest('demo --quick in a terminal draws progress bars and the summary table',
     const bar = lines.find((l) => new RegExp(`^ ${v}\\s+\\|`).test(l));
     expect(bar).toBeDefined();
     expect(bar).toMatch(/\|[█░]{30}\| \d{1,3}% \d+\.\d\/\d+\.\d MiB/);
-    // finished uploads are full bars at 100%
-    expect(bar).toMatch(/\|█{30}\| 100% (\d+\.\d)\/\1 MiB/);
+    expect(bar).toMatch(FULL_BAR);
   }
   // the TTY view replaces the plain lines of the pipe view
   expect(screen).not.toMatch(/^\w+: started, /m);
@@ -98,5 +117,29 @@ tmuxTest('demo --quick in a terminal draws progress bars and the summary table',
     // the quick demo can finish between two polls; full bars were still checked above
     // eslint-disable-next-line no-console
     console.info('tty.test: no partially filled bar was captured (the demo finished between polls)');
+  }
+}, SUMMARY_TIMEOUT_MS + 15_000);
+
+tmuxTest('upload with stdout redirected draws its bar on the terminal (stderr); the result goes to the file', async () => {
+  requireTmux();
+  tmp = makeTempDir();
+  const sb = await startSandbox();
+  try {
+    const f = writeRandomFile(tmp, 'board-meeting.wav', 12 * MiB);
+    const out = `${tmp}/result.txt`;
+    const env = cliEnv(tmp, { CI: undefined, UPLIFT_PLAUD_URL: sb.urls.plaud, UPLIFT_PLAUD_TOKEN: sb.credentials.plaud.token });
+    const screen = await inPane('upload', `${node} upload ${sq(f.file)} --vendor plaud > ${sq(out)}`, env);
+    expect(screen).toMatch(/^exit=0$/m);
+    const bar = screen.split('\n').find((l) => /^ board-meeting\.wav\s+\|/.test(l));
+    expect(bar).toBeDefined();
+    expect(bar).toMatch(FULL_BAR);
+    expect(bar).toMatch(/parts 3\/3/);
+    const written = fs.readFileSync(out, 'utf8');
+    expect(written).toMatch(/^plaud: \{.*\}\n$/);
+    expect(written).not.toMatch(/\x1b|█/);
+    expect(JSON.parse(written.slice('plaud: '.length))).toMatchObject({ md5: f.md5, bytes: f.size });
+    expect(sb.objects().filter((o) => o.md5 === f.md5)).toHaveLength(1);
+  } finally {
+    await sb.close();
   }
 }, SUMMARY_TIMEOUT_MS + 15_000);
