@@ -80,6 +80,23 @@ export function checkUploadCommon(field: string, opts: unknown, extraKeys: reado
   return out;
 }
 
+/** Headers the engine sets itself from the body; a caller's value would corrupt the framing. */
+const FRAMING_HEADERS = ['content-length', 'transfer-encoding', 'expect', 'connection', 'host', 'te', 'upgrade'];
+
+/** checkHeaders plus: framing headers are refused (the engine computes them). */
+export function checkRequestHeaders(field: string, h: unknown): Record<string, string> {
+  const out = checkHeaders(field, h);
+  for (const name of Object.keys(out)) {
+    if (FRAMING_HEADERS.includes(name.toLowerCase())) {
+      throw new InvalidArgumentError(
+        `${field}["${name}"] cannot be set: uplift computes ${name} from the body; remove it`,
+        { field: `${field}["${name}"]`, received: name },
+      );
+    }
+  }
+  return out;
+}
+
 function headerPairs(h: Record<string, string> | undefined): [string, string][] {
   return h ? Object.entries(h) : [];
 }
@@ -104,7 +121,7 @@ export async function putPresigned(url: string, source: Source, options: PutPres
   const site = new Error();
   checkUrl('url', url);
   const common = checkUploadCommon('options', options, ['headers', 'contentType', 'method']);
-  const headers = options.headers === undefined ? undefined : checkHeaders('options.headers', options.headers);
+  const headers = options.headers === undefined ? undefined : checkRequestHeaders('options.headers', options.headers);
   const method = options.method === undefined ? 'PUT' : checkString('options.method', options.method, { pattern: /^(PUT|POST)$/ });
   const explicitType = options.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
   const engine = common.engine ?? getDefaultEngine();
@@ -195,7 +212,7 @@ export async function uploadPresignedParts(
   const common = checkUploadCommon('options', options, ['partSizeBytes', 'headers', 'refreshUrls']);
   const refreshUrls = options.refreshUrls === undefined ? undefined : checkFunction<NonNullable<UploadPresignedPartsOptions['refreshUrls']>>('options.refreshUrls', options.refreshUrls);
   const partSizeBytes = checkInteger('options.partSizeBytes', options.partSizeBytes, { min: 1 });
-  const headers = options.headers === undefined ? undefined : checkHeaders('options.headers', options.headers);
+  const headers = options.headers === undefined ? undefined : checkRequestHeaders('options.headers', options.headers);
   if (!Array.isArray(parts) || parts.length === 0) throw invalid('parts', 'a non-empty array of { partNumber, url }', parts);
   const engine = common.engine ?? getDefaultEngine();
   return withSource(source, common, async (src) => {

@@ -67,6 +67,11 @@ void StreamSource::setOnDrain(std::function<void()> fn) {
   onDrain_ = std::move(fn);
 }
 
+uint64_t StreamSource::readableEndLocked() const {
+  if (ended_ || end_ < size_) return end_;
+  return size_ > 0 ? size_ - 1 : 0;
+}
+
 int64_t StreamSource::readAt(uint64_t offset, void* buf, size_t n, Error* err) {
   std::lock_guard<std::mutex> lock(mu_);
   uint64_t first = base_ + frontSkip_;
@@ -77,14 +82,16 @@ int64_t StreamSource::readAt(uint64_t offset, void* buf, size_t n, Error* err) {
                          "(pass a file path or a Buffer when retries must re-send the whole body)");
     return -1;
   }
-  if (offset >= end_) {
-    if (!failed_.code.empty()) {
-      *err = failed_;
-      return -1;
-    }
-    if (ended_ || offset >= size_) return 0;
+  if (!failed_.code.empty()) {
+    *err = failed_;
+    return -1;
+  }
+  uint64_t readable = readableEndLocked();
+  if (offset >= readable) {
+    if (ended_) return 0;
     return kWouldBlock;
   }
+  n = static_cast<size_t>(std::min<uint64_t>(n, readable - offset));
   // Find the chunk holding offset.
   uint64_t pos = base_;
   size_t copied = 0;
@@ -105,7 +112,7 @@ int64_t StreamSource::readAt(uint64_t offset, void* buf, size_t n, Error* err) {
 void StreamSource::waitForData(uint64_t offset, std::function<void()> wake) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!(offset < end_ || ended_ || !failed_.code.empty())) {
+    if (!(offset < readableEndLocked() || ended_ || !failed_.code.empty())) {
       waiters_.emplace(offset, std::move(wake));
       return;
     }
@@ -114,8 +121,9 @@ void StreamSource::waitForData(uint64_t offset, std::function<void()> wake) {
 }
 
 void StreamSource::wakeLocked(std::vector<std::function<void()>>* calls) {
+  uint64_t readable = readableEndLocked();
   for (auto it = waiters_.begin(); it != waiters_.end();) {
-    if (it->first < end_ || ended_ || !failed_.code.empty()) {
+    if (it->first < readable || ended_ || !failed_.code.empty()) {
       calls->push_back(std::move(it->second));
       it = waiters_.erase(it);
     } else {

@@ -50,6 +50,9 @@ class StreamSource final : public Source {
   uint64_t highWaterBytes() const;  // the most that was ever buffered at once
 
  private:
+  // Bytes readers may have now: until the producer ended, the last byte of the promised size
+  // is held back, so a stream longer than its size fails before any body is complete.
+  uint64_t readableEndLocked() const;
   void trimLocked(std::vector<std::function<void()>>* calls);
   void wakeLocked(std::vector<std::function<void()>>* calls);
 

@@ -25,9 +25,12 @@ TEST(StreamSource, ReadsWhatWasPushedAndWaitsForTheRest) {
   EXPECT_EQ(woken, 0);
   s.push("efghij", 6);
   EXPECT_EQ(woken, 1);
+  // The last promised byte waits for end(): a longer stream must fail before any body ends.
+  EXPECT_EQ(s.readAt(2, buf, 16, &err), 7);
+  EXPECT_EQ(s.readAt(9, buf, 16, &err), StreamSource::kWouldBlock);
+  s.end();
   EXPECT_EQ(s.readAt(2, buf, 16, &err), 8);
   EXPECT_EQ(std::string(buf, 8), "cdefghij");
-  s.end();
   EXPECT_EQ(s.readAt(10, buf, 16, &err), 0);
 }
 
