@@ -199,7 +199,7 @@ async function main() {
     const data = prepareData(p, dir, p.only);
     const idleRuns = await idleBaseline(p);
     const idle = { eldP99: R.summary(idleRuns.map((r) => r.eldP99Ms)), eldMax: R.summary(idleRuns.map((r) => r.eldMaxMs)) };
-    const ctx = { ...data, sink, dir, runs: p.runs, partSize: p.partSize, idle, quick: p.quick };
+    const ctx = { ...data, sink, dir, runs: p.runs, partSize: p.partSize, idle, idleMs: p.idleMs, quick: p.quick };
     const sections = [];
     const scenarios = [[1, './scenarios/parts'], [2, './scenarios/forms'], [3, './scenarios/put'], [4, './scenarios/cold']];
     for (const [n, mod] of scenarios) {

@@ -8,7 +8,8 @@ const { startMeasure, task, report } = require('./measure');
 async function main() {
   const t = task();
   const uplift = require('uplift');
-  const engine = new uplift.Engine(t.caFile ? { caFile: t.caFile } : {});
+  // t.engineOptions: a variant row's Engine options (the main row uses the defaults).
+  const engine = new uplift.Engine({ ...(t.caFile ? { caFile: t.caFile } : {}), ...t.engineOptions });
   try {
     if (t.kind === 'parts') {
       const n = Math.ceil(t.size / t.partSize);

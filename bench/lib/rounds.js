@@ -8,11 +8,13 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * contenders: [{ name, run: () => Promise<figures>, requests: number, md5?: string, bytes?: number }]
- * Resolves { [name]: figures[] } with figures[i] from round i.
+ * Resolves { [name]: figures[] } with figures[i] from round i. `beforeRound(i)` runs first in
+ * each round (e.g. an idle loop-delay baseline under the same ambient load).
  */
-async function runRounds(sink, contenders, runs, label) {
+async function runRounds(sink, contenders, runs, label, { beforeRound } = {}) {
   const out = Object.fromEntries(contenders.map((c) => [c.name, []]));
   for (let i = 0; i < runs; i++) {
+    if (beforeRound) await beforeRound(i);
     for (let j = 0; j < contenders.length; j++) {
       const c = contenders[(i + j) % contenders.length];
       const offset = sink.logOffset();

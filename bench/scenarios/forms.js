@@ -29,6 +29,12 @@ function contenders(ctx, proto) {
   formsConfig(curlCfg, forms.files, url, 'eka/curl/', FIELDS, caFile);
   return [
     { name: 'uplift', requests: n, bytes: forms.bytes, run: () => runNode('uplift.js', task('uplift')) },
+    {
+      name: 'uplift, Engine { threads: 1 }',
+      requests: n,
+      bytes: forms.bytes,
+      run: () => runNode('uplift.js', task('uplift1', { engineOptions: { threads: 1 } })),
+    },
     { name: 'curl --parallel -F', requests: n, run: () => runCurl(['--parallel', '--parallel-max', '8', '-K', curlCfg]) },
     { name: "fetch (redirect 'error')", requests: n, bytes: forms.bytes, run: () => runNode('fetch.js', task('fetch-e', { redirect: 'error' }), { env: fetchEnv }) },
     { name: 'fetch (default follow)', requests: n, bytes: forms.bytes, run: () => runNode('fetch.js', task('fetch-f', { redirect: 'follow' }), { env: fetchEnv }) },
@@ -43,7 +49,7 @@ async function run(ctx) {
     const results = await runRounds(ctx.sink, contenders(ctx, proto), ctx.runs, `forms ${proto}`);
     const d = R.derive(results, { bytes: ctx.forms.bytes, items: n });
     sections.push(`#### ${proto.toUpperCase()}\n\n${R.figuresTable(d, { items: n })}\n\n${R.ratiosTable(d, 'uplift', { items: n })}\n\n` +
-      sinkCheck(d, 'curl --parallel -F', [], { key: 'itemsps', unit: 'files/s' }));
+      sinkCheck(d, 'curl --parallel -F', ['uplift, Engine { threads: 1 }'], { key: 'itemsps', unit: 'files/s' }));
     const fetchBest = R.pairRatio(d.uplift.itemsps, d["fetch (redirect 'error')"].itemsps);
     const conns = R.summary(d.uplift.conns);
     targets.push(R.target(`S2 ${proto.toUpperCase()} files/s ≥ 2× fetch loop (redirect 'error'), connections ≤ 8`,
