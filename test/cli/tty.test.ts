@@ -41,14 +41,15 @@ const tmuxTest = tmux || process.env.CI ? test : test.skip;
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 let tmp: string | undefined;
-/** private tmux server socket name (-L), so the test never touches anyone else's sessions */
-const socket = `uplift-cli-test-${process.pid}`;
-let started = false;
+/** folder of this test's private tmux server socket (-S): no one else's sessions are touched */
+let sockDir: string | undefined;
+const socket = (): string => path.join(sockDir!, 'tmux.sock');
 
 afterEach(async () => {
-  if (started) {
-    await run(tmux!, ['-L', socket, 'kill-server']).catch(() => undefined);
-    started = false;
+  if (sockDir) {
+    await run(tmux!, ['-S', socket(), 'kill-server']).catch(() => undefined);
+    removeDir(sockDir);
+    sockDir = undefined;
   }
   removeDir(tmp);
 });
@@ -66,12 +67,12 @@ function requireTmux(): string {
  */
 async function inPane(session: string, shellCmd: string, env: NodeJS.ProcessEnv, seen: (screen: string) => void = () => undefined): Promise<string> {
   const t = requireTmux();
+  sockDir = makeTempDir('uplift-tmux-');
   const cmd = `cd ${sq(ROOT)} && env -u CI ${shellCmd}; echo "exit=$?"; sleep 5`;
-  await run(t, ['-L', socket, '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', '160', '-y', '50', cmd], { env });
-  started = true;
+  await run(t, ['-S', socket(), '-f', '/dev/null', 'new-session', '-d', '-s', session, '-x', '160', '-y', '50', cmd], { env });
   const deadline = Date.now() + SUMMARY_TIMEOUT_MS;
   for (;;) {
-    const screen = (await run(t, ['-L', socket, 'capture-pane', '-p', '-t', session], { env })).stdout;
+    const screen = (await run(t, ['-S', socket(), 'capture-pane', '-p', '-t', session], { env })).stdout;
     seen(screen);
     if (/^exit=\d+$/m.test(screen)) return screen;
     if (Date.now() > deadline) throw new Error(`the command did not finish within ${SUMMARY_TIMEOUT_MS} ms; the pane shows:\n${screen}`);
