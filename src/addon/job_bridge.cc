@@ -96,7 +96,11 @@ void JobBridge::finish(const Error& err, std::function<Napi::Value(Napi::Env)> r
 Napi::Object JobBridge::Handle(Napi::Env env, Napi::Promise promise, std::shared_ptr<Job> job) {
   Napi::Object h = Napi::Object::New(env);
   h.Set("promise", promise);
-  h.Set("cancel", Napi::Function::New(env, [job](const Napi::CallbackInfo& info) {
+  // Weak: a handle kept by JS (until the garbage collector gets to it) must not keep the
+  // finished job's native state alive.
+  std::weak_ptr<Job> weak = job;
+  h.Set("cancel", Napi::Function::New(env, [weak](const Napi::CallbackInfo& info) {
+          std::shared_ptr<Job> job = weak.lock();
           if (!job) return;
           std::string msg = "the upload was aborted";
           if (info.Length() > 0 && info[0].IsString()) msg = info[0].As<Napi::String>().Utf8Value();
