@@ -213,9 +213,9 @@ describe('typed error, message naming the problem, nothing sent', () => {
 });
 
 // The engine computes the request framing; a caller's Content-Length / Transfer-Encoding /
-// Expect / Connection would corrupt it (a shorter Content-Length leaves body bytes to be read
-// as the next request), so they are refused before anything is sent.
-const framing: [string, string][] = [['Content-Length', '5'], ['Transfer-Encoding', 'chunked'], ['Expect', ''], ['connection', 'close']];
+// Expect / Connection / Host would corrupt it (a shorter Content-Length leaves body bytes to be
+// read as the next request), so they are refused before anything is sent, whatever their case.
+const framing: [string, string][] = [['Content-Length', '5'], ['Transfer-Encoding', 'chunked'], ['Expect', ''], ['connection', 'close'], ['HOST', 'evil.example']];
 test.each(framing)('framing header %s is refused before any byte', async (name, value) => {
   const mark = logMark(s.sb);
   const err = await failure(() => put({ headers: { [name]: value }, retry: { maxAttempts: 1 } }, Buffer.alloc(10, 65)));
