@@ -15,3 +15,5 @@ export * as kore from './vendors/kore';
 export * as plaud from './vendors/plaud';
 export * as scripe from './vendors/scripe';
 export * as heify from './vendors/heify';
+export type { JournalOption, JournalStore } from './journal';
+export type { CallOptions, VendorUploadOptions } from './vendors/common';
