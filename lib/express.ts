@@ -267,12 +267,13 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
   const fail = (err: unknown): void => {
     if (settled) return;
     settled = true;
-    controller.abort(err);
     for (const g of guards) g.destroy(err instanceof Error ? err : undefined);
+    controller.abort(err);
     cleanup();
     bb.removeAllListeners('file').removeAllListeners('field');
     bb.on('file', (_n: string, s: NodeJS.ReadableStream) => s.resume()).on('error', () => {});
-    if (req.destroyed || res.headersSent || res.writableEnded) return;
+    // req.destroyed turns true once a body has been read whole: ask the socket instead
+    if (req.socket.destroyed || res.headersSent || res.writableEnded) return;
     const { status, body } = httpErrorOf(err);
     if (!bodyDone) linger(req, limits);
     writeJson(res, status, body);
