@@ -259,3 +259,15 @@ test('vendor presign failure: 502 with a typed code and no secret in the answer'
   expect(text).not.toMatch(/X-Amz-Signature=[0-9a-f]/i);
   expect(sb.log.entries({ target: 'plaud', op: 'presign' }).some((e) => e.status === 500)).toBe(true);
 });
+
+test('a size field that does not match the file: 400 ERR_UPLIFT_SIZE_MISMATCH, nothing stored', async () => {
+  const f = makeFile('liar.wav', 300 * 1024);
+  const before = sb.objects().length;
+  const r = await curlForm(`${server.url}/plaud`, [`fileSize=${f.data.length - 1000}`, `file=@${f.path};type=audio/wav`]);
+  expect(r.status).toBe(400);
+  expect(JSON.parse(r.body).error.code).toBe('ERR_UPLIFT_SIZE_MISMATCH');
+  const bad = await curlForm(`${server.url}/plaud`, ['fileSize=lots', `file=@${f.path};type=audio/wav`]);
+  expect(bad.status).toBe(400);
+  expect(JSON.parse(bad.body).error.code).toBe('ERR_UPLIFT_INVALID_ARGUMENT');
+  expect(sb.objects().length).toBe(before);
+});
