@@ -13,7 +13,7 @@ import { InvalidArgumentError, UnsupportedTypeError, UpliftError } from '../erro
 import { checkContentType, checkInteger, checkSource, checkString, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard,
-  nameOfSource, pickEngine, runOp, withSources, type CallOptions, type Source, type VendorUploadOptions,
+  nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
 const MiB = 1024 * 1024;
@@ -162,7 +162,7 @@ export class KoreClient {
         : nameOfSource(src);
       if (fileName === undefined) throw invalid('options.fileName', 'a file name (required for a Buffer or a stream without name)', options.fileName);
       const fileExtension = checkExtension(options.fileName !== undefined ? 'options.fileName' : 'source', extensionOf(fileName), fileName);
-      return withSources([src], common, async ([r]) => {
+      return withStreamingSources([src], common, async ([r]) => {
         if (r.size === 0) throw new InvalidArgumentError('the source is empty; Kore stores files of at least 1 byte', { field: 'source', received: '0 bytes' });
         if (r.size >= KORE_SINGLE_LIMIT_BYTES) checkChunkCount(r.size, chunkSizeBytes);
         const fp = journal ? fingerprintOf(src, r) : undefined;
@@ -277,7 +277,7 @@ export class KoreClient {
       const explicitType = options?.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
       const src = checkSource('source', source);
       const fileName = s.fileName ?? nameOfSource(src) ?? 'file';
-      return withSources([src], common, async ([r]) => {
+      return withStreamingSources([src], common, async ([r]) => {
         if (s.fileSize !== undefined && r.size !== s.fileSize) {
           throw new InvalidArgumentError(`the source has ${r.size} bytes but the session was started for ${s.fileSize}`, { field: 'source', received: `${r.size} bytes` });
         }

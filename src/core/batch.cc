@@ -2,6 +2,9 @@
 #include "batch.h"
 
 #include <mutex>
+#include <vector>
+
+#include "stream_source.h"
 
 namespace uplift {
 
@@ -19,6 +22,30 @@ struct BatchRun : std::enable_shared_from_this<BatchRun> {
   bool reported = false;
   Error err;
   BatchStats stats;
+  StreamSource* stream = nullptr;  // see BatchSpec::stream
+  int hold = 0;
+  std::vector<bool> stored;
+  size_t lowestPending = 0;
+
+  void holdStream() {
+    stream = asStream(spec.stream);
+    if (!stream || !spec.itemOffset) return;
+    stream->raiseBound(spec.itemMaxBytes * static_cast<uint64_t>(spec.concurrency + 1));
+    stored.assign(spec.count, false);
+    hold = stream->addHold(spec.count ? spec.itemOffset(0) : 0);
+  }
+
+  void releaseStored(size_t i) {
+    if (!hold) return;
+    uint64_t at;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      stored[i] = true;
+      while (lowestPending < stored.size() && stored[lowestPending]) ++lowestPending;
+      at = lowestPending < stored.size() ? spec.itemOffset(lowestPending) : spec.stream->size();
+    }
+    stream->moveHold(hold, at);
+  }
 
   void launch() {
     std::vector<size_t> toStart;
@@ -55,6 +82,7 @@ struct BatchRun : std::enable_shared_from_this<BatchRun> {
       if (spec.cancelJobOnFailure) job->cancel(failure);
     } else {
       job->partDone();
+      releaseStored(i);
       job->maybeEmitProgress(false);
       launch();
     }
@@ -75,6 +103,8 @@ struct BatchRun : std::enable_shared_from_this<BatchRun> {
       out = err;
       s = stats;
     }
+    if (hold) stream->removeHold(hold);
+    hold = 0;
     done(out, s);
   }
 };
@@ -89,6 +119,7 @@ void runBatch(Engine& engine, const std::shared_ptr<Job>& job, BatchSpec spec,
   run->spec = std::move(spec);
   if (run->spec.concurrency < 1) run->spec.concurrency = 1;
   run->done = std::move(done);
+  run->holdStream();
   run->launch();
   run->maybeFinish();  // zero items
 }

@@ -24,6 +24,12 @@ struct BatchSpec {
   // true: the first failure cancels the job, so items in flight stop at once. false: no new
   // item starts, items in flight finish (for flows that recover, e.g. by re-presigning).
   bool cancelJobOnFailure = true;
+  // Optional, for items that are windows of one stream (chunks): bytes from the lowest item
+  // not yet stored on stay held (so a failed item can be re-sent) and the stream's window
+  // is widened to concurrency + 1 items. itemOffset(i) must grow with i.
+  std::shared_ptr<Source> stream;
+  std::function<uint64_t(size_t i)> itemOffset;
+  uint64_t itemMaxBytes = 0;
 };
 
 struct BatchStats {

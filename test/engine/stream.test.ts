@@ -137,3 +137,29 @@ describe('vendor flow', () => {
     expect(sb.objects().some((o) => o.md5 === md5(data) && o.size === data.length)).toBe(true);
   });
 });
+
+describe('Kore from a stream', () => {
+  let sb: Sandbox;
+  beforeAll(async () => {
+    sb = await startSandbox();
+  });
+  afterAll(async () => {
+    await sb.close();
+  });
+  test('chunked (30 MiB in 8 MiB chunks) and single (3 MiB), identical bytes, no spool file, window bounded', async () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { kore } = require('../../lib');
+    const c = kore.client({ apiKey: sb.credentials.kore.apiKey, baseUrl: sb.urls.kore });
+    for (const size of [30 * MiB, 3 * MiB]) {
+      const data = crypto.randomBytes(size);
+      const before = spoolDirs();
+      sb.faults.add({ target: 'kore', op: 'chunk', action: { status: 503 } }); // one chunk re-sent from the window
+      const r = await c.uploadFile({ stream: producer(data, 256 * 1024, 0), size, name: 'call.wav' }, { fileContext: 'bulkImport', engine, concurrency: 2 });
+      sb.faults.clear();
+      expect(r.md5).toBe(md5(data));
+      expect(r.mode).toBe(size >= 25 * MiB ? 'chunked' : 'single');
+      expect(spoolDirs()).toBe(before);
+      expect(sb.objects().some((o) => o.md5 === md5(data) && o.size === size)).toBe(true);
+    }
+  });
+});

@@ -1,6 +1,7 @@
 // Kore: single POST, or session start -> chunks -> complete.
 #include "kore.h"
 
+#include <atomic>
 #include <mutex>
 
 #include "../batch.h"
@@ -38,14 +39,57 @@ std::shared_ptr<Source> specSource(const OpContext& ctx, Error* err) {
 }
 
 // Adds md5 (digest on the worker thread) and bytes to a result.
-void withDigest(const OpContext& ctx, const std::shared_ptr<Source>& source, JsonPtr out, OpDone done) {
-  digestAsync(*ctx.engine, ctx.job, BodyRange{source, 0, source->size()},
-              [out, source, done](const Error& e, const std::string& md5) {
-                if (!e.code.empty()) return done(e, nullptr);
-                put(*out, *out, "bytes", source->size());
-                put(*out, *out, "md5", md5);
-                done(Error(), out);
-              });
+// The whole source's MD5, computed beside the upload from its start (a stream is hashed
+// as its bytes arrive, before they are released).
+struct SideDigest {
+  std::mutex mu;  // guards the four below
+  bool ready = false;
+  Error err;
+  std::string md5;
+  std::function<void()> waiting;
+  std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
+};
+
+std::shared_ptr<SideDigest> startDigest(const OpContext& ctx, const std::shared_ptr<Source>& source) {
+  auto d = std::make_shared<SideDigest>();
+  digestAsync(
+      *ctx.engine, ctx.job, BodyRange{source, 0, source->size()},
+      [d](const Error& e, const std::string& md5) {
+        std::function<void()> w;
+        {
+          std::lock_guard<std::mutex> lock(d->mu);
+          d->ready = true;
+          d->err = e;
+          d->md5 = md5;
+          w = std::move(d->waiting);
+        }
+        if (w) w();
+      },
+      d->stop);
+  return d;
+}
+
+// Adds bytes and md5 to out once the digest is ready; stops the digest on failure.
+void withDigest(const std::shared_ptr<SideDigest>& d, const std::shared_ptr<Source>& source, const Error& e,
+                JsonPtr out, OpDone done) {
+  if (!e.code.empty()) {
+    d->stop->store(true);
+    return done(e, nullptr);
+  }
+  auto finish = [d, source, out, done] {
+    if (!d->err.code.empty()) return done(d->err, nullptr);
+    put(*out, *out, "bytes", source->size());
+    put(*out, *out, "md5", d->md5);
+    done(Error(), out);
+  };
+  {
+    std::lock_guard<std::mutex> lock(d->mu);
+    if (!d->ready) {
+      d->waiting = finish;
+      return;
+    }
+  }
+  finish();
 }
 
 void single(const OpContext& ctx, const std::shared_ptr<Source>& source, OpDone done) {
@@ -63,14 +107,15 @@ void single(const OpContext& ctx, const std::shared_ptr<Source>& source, OpDone 
   r.form.fileContentType = stringOr(spec, "contentType");
   r.form.file = BodyRange{source, 0, source->size()};
   OpContext c = ctx;
-  callJson(*ctx.engine, ctx.job, std::move(r), [c, source, done](const Error& e, JsonPtr doc, const HttpResponse&) {
-    if (!e.code.empty()) return done(e, nullptr);
+  auto digest = startDigest(ctx, source);
+  callJson(*ctx.engine, ctx.job, std::move(r), [c, source, digest, done](const Error& e, JsonPtr doc, const HttpResponse&) {
+    if (!e.code.empty()) return withDigest(digest, source, e, nullptr, done);
     c.job->partDone();
-    readFileAnswer("upload", doc, [c, source, done](const Error& re, JsonPtr out) {
-      if (!re.code.empty()) return done(re, nullptr);
+    readFileAnswer("upload", doc, [source, digest, done](const Error& re, JsonPtr out) {
+      if (!re.code.empty()) return withDigest(digest, source, re, nullptr, done);
       put(*out, *out, "mode", std::string("single"));
       put(*out, *out, "chunks", 1);
-      withDigest(c, source, out, done);
+      withDigest(digest, source, Error(), out, done);
     });
   });
 }
@@ -150,13 +195,15 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId,
     if (e.code.empty() && job->options().onPart) job->options().onPart(static_cast<int>(i), "");
     return e;
   };
-  OpContext c = ctx;
+  b.stream = source;
+  b.itemOffset = [todo, ranges](size_t k) { return (*ranges)[(*todo)[k]].offset; };
+  b.itemMaxBytes = chunkSize;
   size_t count = ranges->size();
-  runBatch(*ctx.engine, ctx.job, std::move(b), [c, source, count, done](const Error& e, const BatchStats&) {
-    if (!e.code.empty()) return done(e, nullptr);
+  auto digest = startDigest(ctx, source);
+  runBatch(*ctx.engine, ctx.job, std::move(b), [source, count, digest, done](const Error& e, const BatchStats&) {
     auto res = std::make_shared<Json>(rapidjson::kObjectType);
     put(*res, *res, "chunks", static_cast<uint64_t>(count));
-    withDigest(c, source, res, done);
+    withDigest(digest, source, e, res, done);
   });
 }
 
