@@ -62,6 +62,12 @@ export interface UploadLimits {
   maxFiles?: number;
   /** Content types accepted (exact, or `type/*`), case-insensitive; default any. Others answer 415. */
   allowedContentTypes?: string[];
+  /**
+   * Vendor uploads this handler runs at once, across all its requests; default 4. Further
+   * files wait (their bytes stay unread in the connection) until one ends. The proxy's memory
+   * is then about this many streaming windows (Plaud: concurrency + 1 parts of 5 MiB).
+   */
+  maxConcurrentUploads?: number;
   /** Most non-file fields; default 64. More answer 413. */
   maxFields?: number;
   /** Largest non-file field value, in bytes; default 64 KiB. */
@@ -112,7 +118,7 @@ declare global {
 }
 
 const MiB = 1024 * 1024;
-const DEFAULTS = { maxFileBytes: 5 * 1024 * MiB, maxFiles: 16, maxFields: 64, maxFieldBytes: 64 * 1024, lingerMs: 2000, lingerBytes: 8 * MiB };
+const DEFAULTS = { maxFileBytes: 5 * 1024 * MiB, maxFiles: 16, maxConcurrentUploads: 4, maxFields: 64, maxFieldBytes: 64 * 1024, lingerMs: 2000, lingerBytes: 8 * MiB };
 
 /** Status 499: the request was aborted (nginx's "client closed request"). */
 export const STATUS_ABORTED = 499;
@@ -159,6 +165,45 @@ function limitError<E extends UpliftError>(err: E, limit: string): E {
   return err;
 }
 
+/** A counting semaphore whose waits end early when their signal aborts. */
+class Slots {
+  private used = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly size: number) {}
+
+  /** Resolves a release function once a slot is free; rejects with an AbortError on abort. */
+  acquire(signal: AbortSignal): Promise<() => void> {
+    return new Promise((resolve, reject) => {
+      if (signal.aborted) {
+        reject(new AbortError(signal.reason));
+        return;
+      }
+      const grant = (): void => {
+        signal.removeEventListener('abort', onAbort);
+        this.used += 1;
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          this.used -= 1;
+          this.waiting.shift()?.();
+        });
+      };
+      const onAbort = (): void => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new AbortError(signal.reason));
+      };
+      if (this.used < this.size) {
+        grant();
+        return;
+      }
+      this.waiting.push(grant);
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
 /** Counts the bytes of one file part and fails once they pass `maxBytes`. */
 class FileGuard extends Transform {
   bytes = 0;
@@ -182,7 +227,7 @@ function checkLimits(v: unknown): CheckedLimits {
   const o = (v ?? {}) as Record<string, unknown>;
   const int = (k: keyof typeof DEFAULTS, min: number): number => (o[k] === undefined ? DEFAULTS[k] : checkInteger(`options.limits.${k}`, o[k], { min }));
   const out: CheckedLimits = {
-    maxFileBytes: int('maxFileBytes', 0), maxFiles: int('maxFiles', 1), maxFields: int('maxFields', 0),
+    maxFileBytes: int('maxFileBytes', 0), maxFiles: int('maxFiles', 1), maxConcurrentUploads: int('maxConcurrentUploads', 1), maxFields: int('maxFields', 0),
     maxFieldBytes: int('maxFieldBytes', 1), lingerMs: int('lingerMs', 0), lingerBytes: int('lingerBytes', 0),
   };
   if (o.allowedContentTypes !== undefined) {
@@ -238,12 +283,13 @@ export function uploadToVendor(options: UploadToVendorOptions): UpliftRequestHan
   const respond = options.respond ?? true;
   if (typeof respond !== 'boolean') throw invalid('options.respond', 'a boolean', respond);
 
+  const slots = new Slots(limits.maxConcurrentUploads);
   return (req, res, next) => {
-    handle(req, res, next, { client: c, ticketFlow, vendorOptions: vo, limits, respond });
+    handle(req, res, next, { client: c, ticketFlow, vendorOptions: vo, limits, respond, slots });
   };
 }
 
-interface Config { client: VendorClient; ticketFlow: boolean; vendorOptions?: VendorOptionsArg; limits: CheckedLimits; respond: boolean }
+interface Config { client: VendorClient; ticketFlow: boolean; vendorOptions?: VendorOptionsArg; limits: CheckedLimits; respond: boolean; slots: Slots }
 
 function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: ServerResponse, next: (err?: unknown) => void, cfg: Config): void {
   const { limits } = cfg;
@@ -419,14 +465,19 @@ async function uploadOne(
     delete common.extraData;
   }
   let result: unknown;
-  if (cfg.ticketFlow) {
-    const t = (await ticketOf()) as { txnId?: string; folderPath?: string };
-    const c = cfg.client as unknown as { upload(t: unknown, s: unknown, o: unknown): Promise<unknown[]> };
-    const [one] = await c.upload(t, { source, name: file.name, ...(generic ? {} : { contentType: file.mimeType }) }, common);
-    result = { ...(one as object), txnId: t.txnId, folderPath: t.folderPath };
-  } else {
-    const c = cfg.client as unknown as { uploadFile(s: unknown, o: unknown): Promise<unknown> };
-    result = await c.uploadFile(source, common);
+  const release = await cfg.slots.acquire(signal);
+  try {
+    if (cfg.ticketFlow) {
+      const t = (await ticketOf()) as { txnId?: string; folderPath?: string };
+      const c = cfg.client as unknown as { upload(t: unknown, s: unknown, o: unknown): Promise<unknown[]> };
+      const [one] = await c.upload(t, { source, name: file.name, ...(generic ? {} : { contentType: file.mimeType }) }, common);
+      result = { ...(one as object), txnId: t.txnId, folderPath: t.folderPath };
+    } else {
+      const c = cfg.client as unknown as { uploadFile(s: unknown, o: unknown): Promise<unknown> };
+      result = await c.uploadFile(source, common);
+    }
+  } finally {
+    release();
   }
   return { field: file.field, name: file.name, size: guard.bytes, result };
 }

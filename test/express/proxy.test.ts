@@ -19,6 +19,8 @@ let server: Running;
 let dir: string;
 /** Every vendor upload the Plaud route started, settled or not. */
 const started: Promise<unknown>[] = [];
+/** Most uploads the /plaud-one route (maxConcurrentUploads 1) ran at once. */
+let maxInFlight = 0;
 
 const LIMIT = 8 * MiB;
 
@@ -57,6 +59,19 @@ beforeAll(async () => {
   const limits = { maxFileBytes: LIMIT, maxFiles: 3, allowedContentTypes: ['audio/*', 'application/octet-stream'] };
   const app = express();
   app.post('/plaud', uploadToVendor({ client: watched, limits }));
+  let inFlight = 0;
+  const serial = {
+    async uploadFile(src: plaud.PlaudUploadFileOptions & never, opts?: plaud.PlaudUploadFileOptions): Promise<unknown> {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        return await plaudClient.uploadFile(src, opts);
+      } finally {
+        inFlight -= 1;
+      }
+    },
+  };
+  app.post('/plaud-one', uploadToVendor({ client: serial, limits: { maxConcurrentUploads: 1 } }));
   app.post('/plaud-next', uploadToVendor({ client: plaudClient, respond: false }), (req, res) => {
     const r = req.uplift as UpliftFormResult;
     res.status(201).json({ count: r.files.length, fields: r.fields, fileIds: r.files.map((f) => (f.result as { fileId: string }).fileId) });
@@ -270,4 +285,18 @@ test('a size field that does not match the file: 400 ERR_UPLIFT_SIZE_MISMATCH, n
   expect(bad.status).toBe(400);
   expect(JSON.parse(bad.body).error.code).toBe('ERR_UPLIFT_INVALID_ARGUMENT');
   expect(sb.objects().length).toBe(before);
+});
+
+test('maxConcurrentUploads: 1 runs the vendor uploads of concurrent requests one at a time; all land', async () => {
+  const files = [0, 1, 2].map((i) => makeFile(`q${i}.wav`, 2 * MiB + i));
+  const answers = await Promise.all(files.map(async (f) => {
+    const form = new FormData();
+    form.append('fileSize', String(f.data.length));
+    form.append('file', await openAsBlob(f.path, { type: 'audio/wav' }), f.name);
+    const r = await fetch(`${server.url}/plaud-one`, { method: 'POST', body: form });
+    return { status: r.status, body: (await r.json()) as { files: { result: { fileMd5: string } }[] } };
+  }));
+  expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+  expect(answers.map((a) => a.body.files[0].result.fileMd5)).toEqual(files.map((f) => f.md5));
+  expect(maxInFlight).toBe(1);
 });
