@@ -148,6 +148,8 @@ function markdown(p, m, v, idle, sections, startedAt, secs) {
     '- Whole-file MD5: uplift computes it on an engine thread beside the upload; the fetch loop and lib-storage with ' +
       '`node:crypto` on the main thread; `curl --parallel` computes none (it is the sink\'s reference), `curl + md5sum` runs md5sum beside it (the same work as uplift).',
     '- lib-storage runs with the SDK\'s defaults (e.g. its per-part checksums) through a custom https.Agent (keep-alive).',
+    '- Children do not inherit NODE_EXTRA_CA_CERTS (only the fetch contender gets one: the sink\'s CA). Cold-start times ' +
+      'count from the parent\'s spawn call, on the wall clock both processes share.',
     '',
     '## Targets',
     '',

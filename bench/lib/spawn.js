@@ -17,10 +17,21 @@ function killAll() {
   }
 }
 
+/**
+ * The parent's environment without NODE_EXTRA_CA_CERTS (a shell may point it at the system
+ * bundle, which costs every Node child ~20-30 ms of start-up), plus `env`.
+ */
+function childEnv(env) {
+  const out = { ...process.env };
+  delete out.NODE_EXTRA_CA_CERTS;
+  return { ...out, ...env };
+}
+
 function runProcess(cmd, args, { env, timeoutMs }) {
   return new Promise((resolve, reject) => {
+    const spawnEpochMs = performance.timeOrigin + performance.now(); // same clock as the child's
     const t0 = process.hrtime.bigint();
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
     let stdout = '';
     let stderr = '';
@@ -32,7 +43,7 @@ function runProcess(cmd, args, { env, timeoutMs }) {
       clearTimeout(timer);
       running.delete(child);
       const wallSecs = Number(process.hrtime.bigint() - t0) / 1e9;
-      resolve({ code, signal, stdout, stderr, wallSecs });
+      resolve({ code, signal, stdout, stderr, wallSecs, spawnEpochMs });
     });
   });
 }
@@ -47,13 +58,13 @@ async function runNode(script, taskObj, { env = {}, timeoutMs = 600000 } = {}) {
   const file = path.join(__dirname, '..', 'contenders', script);
   const r = await runProcess(process.execPath, [file, JSON.stringify(taskObj)], { env, timeoutMs });
   if (r.code !== 0) throw new Error(`${script} failed (${r.signal || r.code}): ${r.stderr.trim().slice(-2000)}`);
-  return { ...lastJsonLine(r.stdout), wallSecs: r.wallSecs };
+  return { ...lastJsonLine(r.stdout), wallSecs: r.wallSecs, spawnEpochMs: r.spawnEpochMs };
 }
 
 /** Starts contenders/idle.js in probe mode; resolves { stop(): Promise<figures> } once it measures. */
 function startProbe() {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(__dirname, '..', 'contenders', 'idle.js'), 'stdin'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(__dirname, '..', 'contenders', 'idle.js'), 'stdin'], { env: childEnv({}), stdio: ['pipe', 'pipe', 'pipe'] });
     running.add(child);
     let stdout = '';
     let stderr = '';
