@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 
 namespace uplift {
 
@@ -153,6 +154,7 @@ long parseRetryAfterMs(const std::string& value, long nowEpochSeconds) {
   time_t when = curl_getdate(value.c_str(), nullptr);
   if (when < 0) return -1;
   long diff = static_cast<long>(when) - nowEpochSeconds;
+  if (diff > std::numeric_limits<long>::max() / 1000) return -1;  // a year past ~292 million
   return diff < 0 ? 0 : diff * 1000;
 }
 
