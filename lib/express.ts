@@ -304,9 +304,12 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
   let fileCount = 0;
   let ticket: Promise<unknown> | undefined;
 
+  let bb: ReturnType<typeof Busboy> | undefined;
+  const userSignal = isPlainObject(cfg.vendorOptions) ? (cfg.vendorOptions.signal as AbortSignal | undefined) : undefined;
   const cleanup = (): void => {
     req.off('close', onClose);
-    req.unpipe(bb as NodeJS.WritableStream);
+    userSignal?.removeEventListener('abort', onUserAbort);
+    if (bb) req.unpipe(bb);
   };
 
   /** Ends the request with an error: aborts every upload, answers, discards the rest. */
@@ -316,8 +319,8 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
     for (const g of guards) g.destroy(err instanceof Error ? err : undefined);
     controller.abort(err);
     cleanup();
-    bb.removeAllListeners('file').removeAllListeners('field');
-    bb.on('file', (_n: string, s: NodeJS.ReadableStream) => s.resume()).on('error', () => {});
+    bb?.removeAllListeners('file').removeAllListeners('field');
+    bb?.on('file', (_n: string, s: NodeJS.ReadableStream) => s.resume()).on('error', () => {});
     // req.destroyed turns true once a body has been read whole: ask the socket instead
     if (req.socket.destroyed || res.headersSent || res.writableEnded) return;
     const { status, body } = httpErrorOf(err);
@@ -329,15 +332,15 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
   const onClose = (): void => {
     if (!bodyDone && !req.complete) fail(new AbortError(new Error('the client closed the connection before the upload ended'), 'the client closed the connection before the upload ended'));
   };
+  // A signal given in vendorOptions (e.g. server shutdown) aborts the request's uploads too.
+  const onUserAbort = (): void => fail(new AbortError(userSignal?.reason));
   req.on('close', onClose);
-
-  const userSignal = (isPlainObject(cfg.vendorOptions) ? cfg.vendorOptions.signal : undefined) as AbortSignal | undefined;
-  if (userSignal) {
-    if (userSignal.aborted) controller.abort(userSignal.reason);
-    else userSignal.addEventListener('abort', () => fail(new AbortError(userSignal.reason)), { once: true });
+  if (userSignal?.aborted) {
+    onUserAbort();
+    return;
   }
+  userSignal?.addEventListener('abort', onUserAbort, { once: true });
 
-  let bb: ReturnType<typeof Busboy>;
   try {
     headerSize = parseSize('the x-file-size header', firstHeader(req.headers['x-file-size']));
     if (headerSize !== undefined && headerSize > limits.maxFileBytes) {
@@ -348,7 +351,6 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
       limits: { files: limits.maxFiles, fields: limits.maxFields, fieldSize: limits.maxFieldBytes },
     });
   } catch (e) {
-    bb = new Transform() as unknown as ReturnType<typeof Busboy>;
     const err = e instanceof UpliftError ? e : new UnsupportedTypeError('expected a multipart/form-data body', { contentType: String(req.headers['content-type'] ?? '') });
     fail(err);
     return;
@@ -405,7 +407,7 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
     const guard = new FileGuard(limits.maxFileBytes, `file ${JSON.stringify(name)}`);
     guards.add(guard);
     guard.on('error', (e) => fail(e));
-    stream.on('error', (e) => guard.destroy(e));
+    stream.on('error', (e) => guard.destroy(new InvalidArgumentError(`malformed multipart body: ${e.message}`, { field: 'body' })));
     stream.pipe(guard);
     const fileInfo: FormFileInfo = { field, name, mimeType: info.mimeType, fields: { ...fields }, ...(size !== undefined ? { size } : {}) };
     const p = uploadOne(req, cfg, fileInfo, guard, controller.signal, () => {
@@ -439,7 +441,7 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
       writeJson(res, 200, { files });
     }, fail);
   });
-  req.pipe(bb as NodeJS.WritableStream);
+  req.pipe(bb);
 }
 
 function firstHeader(v: string | string[] | undefined): string | undefined {

@@ -8,7 +8,7 @@ import express from 'express';
 import { Engine, eka, heify, kore, plaud, scripe, UpliftError } from '../../lib';
 import { uploadToVendor, type UpliftFormResult } from '../../lib/express';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
-import { curlForm, listen, md5, MiB, multipartHead, multipartTail, randomBuffer, rawPost, spoolDirs, waitFor, type Running } from './helpers';
+import { curlForm, listen, md5, MiB, multipartHead, randomBuffer, rawPost, spoolDirs, waitFor, type Running } from './helpers';
 
 const privateTmp = mkdtempSync(join(tmpdir(), 'uplift-express-test-'));
 process.env.TMPDIR = privateTmp;
@@ -21,6 +21,8 @@ let dir: string;
 const started: Promise<unknown>[] = [];
 /** Most uploads the /plaud-one route (maxConcurrentUploads 1) ran at once. */
 let maxInFlight = 0;
+/** Aborts the uploads of the /plaud-stop route (a server shutdown signal). */
+const shutdown = new AbortController();
 
 const LIMIT = 8 * MiB;
 
@@ -72,6 +74,7 @@ beforeAll(async () => {
     },
   };
   app.post('/plaud-one', uploadToVendor({ client: serial, limits: { maxConcurrentUploads: 1 } }));
+  app.post('/plaud-stop', uploadToVendor({ client: plaudClient, vendorOptions: { signal: shutdown.signal } }));
   app.post('/plaud-next', uploadToVendor({ client: plaudClient, respond: false }), (req, res) => {
     const r = req.uplift as UpliftFormResult;
     res.status(201).json({ count: r.files.length, fields: r.fields, fileIds: r.files.map((f) => (f.result as { fileId: string }).fileId) });
@@ -299,4 +302,26 @@ test('maxConcurrentUploads: 1 runs the vendor uploads of concurrent requests one
   expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
   expect(answers.map((a) => a.body.files[0].result.fileMd5)).toEqual(files.map((f) => f.md5));
   expect(maxInFlight).toBe(1);
+});
+
+test('a signal in vendorOptions (server shutdown) aborts an upload mid-body: 499 ERR_UPLIFT_ABORTED', async () => {
+  const before = sb.objects().length;
+  const req = rawPost(`${server.url}/plaud-stop`);
+  const answer = new Promise<{ status: number; body: string }>((resolve) => {
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+  });
+  req.write(multipartHead({ size: String(4 * MiB) }, { field: 'file', name: 'stop.wav', type: 'audio/wav' }));
+  req.write(randomBuffer(MiB));
+  await new Promise((r) => setTimeout(r, 200));
+  shutdown.abort(new Error('server shutting down'));
+  const a = await answer;
+  req.destroy();
+  expect(a.status).toBe(499);
+  expect(JSON.parse(a.body).error.code).toBe('ERR_UPLIFT_ABORTED');
+  expect(sb.objects().length).toBe(before);
 });
