@@ -87,7 +87,7 @@ export interface UploadToVendorOptions {
    */
   vendorOptions?: VendorOptionsArg;
   limits?: UploadLimits;
-  /** true (default): answer 200 with `{ files }`. false: set `req.uplift` and call `next()`. */
+  /** true (default): answer 200 with `{ files }`. false: set `req.uplift` and call `next()`. Errors are answered by the handler either way. */
   respond?: boolean;
 }
 
@@ -125,15 +125,17 @@ export const STATUS_ABORTED = 499;
 
 /** HTTP status and JSON body for an error; messages are redacted, non-uplift errors are not shown. */
 export function httpErrorOf(err: unknown): { status: number; body: { error: Record<string, unknown> } } {
-  if (!(err instanceof UpliftError)) {
+  // duck-typed, so errors of another copy of uplift (another bundle) map the same way
+  if (!(err instanceof Error) || typeof (err as UpliftError).code !== 'string' || !(err as UpliftError).code.startsWith('ERR_UPLIFT_')) {
     return { status: 500, body: { error: { code: 'ERR_UPLIFT_INTERNAL', message: 'internal error while handling the upload' } } };
   }
-  const error: Record<string, unknown> = { code: err.code, message: redact(err.message) };
-  if (err.vendor !== undefined) error.vendor = err.vendor;
-  if (err.vendorCode !== undefined) error.vendorCode = err.vendorCode;
-  const limit = (err as { limit?: unknown }).limit;
+  const e = err as UpliftError;
+  const error: Record<string, unknown> = { code: e.code, message: redact(e.message) };
+  if (typeof e.vendor === 'string') error.vendor = e.vendor;
+  if (typeof e.vendorCode === 'string') error.vendorCode = redact(e.vendorCode);
+  const limit = (e as { limit?: unknown }).limit;
   if (typeof limit === 'string') error.limit = limit;
-  return { status: statusOf(err.code), body: { error } };
+  return { status: statusOf(e.code), body: { error } };
 }
 
 function statusOf(code: string): number {

@@ -62,7 +62,6 @@ export function multipartHead(fields: Record<string, string>, file: { field: str
   return s;
 }
 
-export const multipartTail = `\r\n--${BOUNDARY}--\r\n`;
 
 /** A POST whose body the test writes itself (chunked transfer), to stop it midway. */
 export function rawPost(url: string): http.ClientRequest {
