@@ -22,7 +22,7 @@ import type { IncomingMessage, ServerResponse } from 'http';
 import { Transform, type TransformCallback } from 'stream';
 import { AbortError, InvalidArgumentError, TooLargeError, UnsupportedTypeError, UpliftError } from './errors';
 import type { Source } from './primitives';
-import { redact } from './redact';
+import { redact, redactValue } from './redact';
 import { checkInteger, checkString, invalid, isPlainObject } from './validate';
 
 /** A client with `uploadFile(source, options)`: Plaud, Kore, Scripe, Heify, or your own. */
@@ -89,6 +89,12 @@ export interface UploadToVendorOptions {
   limits?: UploadLimits;
   /** true (default): answer 200 with `{ files }`. false: set `req.uplift` and call `next()`. Errors are answered by the handler either way. */
   respond?: boolean;
+  /**
+   * What the 200 answer shows of each vendor result. Default: the result with secrets
+   * redacted (presigned URL signatures and credentials become [REDACTED]; ids stay).
+   * `req.uplift` (respond: false) always holds the full results.
+   */
+  publicResult?: (file: UploadedFormFile) => unknown;
 }
 
 export interface UploadedFormFile {
@@ -284,14 +290,16 @@ export function uploadToVendor(options: UploadToVendorOptions): UpliftRequestHan
   const limits = checkLimits(options.limits);
   const respond = options.respond ?? true;
   if (typeof respond !== 'boolean') throw invalid('options.respond', 'a boolean', respond);
+  const publicResult = options.publicResult ?? ((f: UploadedFormFile) => redactValue(f.result));
+  if (typeof publicResult !== 'function') throw invalid('options.publicResult', 'a function (file) => value', publicResult);
 
   const slots = new Slots(limits.maxConcurrentUploads);
   return (req, res, next) => {
-    handle(req, res, next, { client: c, ticketFlow, vendorOptions: vo, limits, respond, slots });
+    handle(req, res, next, { client: c, ticketFlow, vendorOptions: vo, limits, respond, publicResult, slots });
   };
 }
 
-interface Config { client: VendorClient; ticketFlow: boolean; vendorOptions?: VendorOptionsArg; limits: CheckedLimits; respond: boolean; slots: Slots }
+interface Config { client: VendorClient; ticketFlow: boolean; vendorOptions?: VendorOptionsArg; limits: CheckedLimits; respond: boolean; publicResult: (file: UploadedFormFile) => unknown; slots: Slots }
 
 function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: ServerResponse, next: (err?: unknown) => void, cfg: Config): void {
   const { limits } = cfg;
@@ -440,7 +448,15 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
         next();
         return;
       }
-      writeJson(res, 200, { files });
+      let shown: UploadedFormFile[];
+      try {
+        shown = files.map((f) => ({ ...f, result: cfg.publicResult(f) }));
+      } catch (e) {
+        settled = false;
+        fail(e);
+        return;
+      }
+      writeJson(res, 200, { files: shown });
     }, fail);
   });
   req.pipe(bb);

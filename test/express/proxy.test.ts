@@ -77,7 +77,11 @@ beforeAll(async () => {
   app.post('/plaud-stop', uploadToVendor({ client: plaudClient, vendorOptions: { signal: shutdown.signal } }));
   app.post('/plaud-next', uploadToVendor({ client: plaudClient, respond: false }), (req, res) => {
     const r = req.uplift as UpliftFormResult;
-    res.status(201).json({ count: r.files.length, fields: r.fields, fileIds: r.files.map((f) => (f.result as { fileId: string }).fileId) });
+    const full = (r.files[0]?.result as { downloadUrl?: string } | undefined)?.downloadUrl ?? '';
+    res.status(201).json({
+      count: r.files.length, fields: r.fields, fileIds: r.files.map((f) => (f.result as { fileId: string }).fileId),
+      fullDownloadUrl: /X-Amz-Signature=[0-9a-f]{64}/.test(full),
+    });
   });
   app.post('/scripe', uploadToVendor({ client: scripe.client({ apiKey: sb.credentials.scripe.apiKey, baseUrl: sb.urls.scripe, engine }) }));
   app.post('/kore', uploadToVendor({
@@ -112,8 +116,12 @@ test('fetch + FormData: one WAV with its size field sent first lands byte-identi
   form.append('audio', await openAsBlob(f.path, { type: 'audio/wav' }), f.name);
   const r = await fetch(`${server.url}/plaud`, { method: 'POST', body: form });
   expect(r.status).toBe(200);
-  const body = (await r.json()) as { files: { field: string; name: string; size: number; result: { fileId: string; fileMd5: string } }[] };
+  const text = await r.text();
+  const body = JSON.parse(text) as { files: { field: string; name: string; size: number; result: { fileId: string; fileMd5: string; downloadUrl: string } }[] };
   expect(body.files).toHaveLength(1);
+  // the browser sees ids, not presigned URL signatures
+  expect(body.files[0].result.downloadUrl).toContain('[REDACTED]');
+  expect(text).not.toMatch(/X-Amz-Signature=[0-9a-f]/i);
   expect(body.files[0]).toMatchObject({ field: 'audio', name: 'take.wav', size: f.data.length });
   expect(body.files[0].result.fileMd5).toBe(f.md5);
   const obj = sb.objects().find((o) => o.key === `partner/${body.files[0].result.fileId}.wav`);
@@ -153,8 +161,9 @@ test('respond: false sets req.uplift (files and fields) and calls next()', async
   const f = makeFile('next.wav', 100 * 1024);
   const r = await curlForm(`${server.url}/plaud-next`, ['label=weekly', `fileSize=${f.data.length}`, `file=@${f.path};type=audio/wav`]);
   expect(r.status).toBe(201);
-  const body = JSON.parse(r.body) as { count: number; fields: Record<string, string>; fileIds: string[] };
+  const body = JSON.parse(r.body) as { count: number; fields: Record<string, string>; fileIds: string[]; fullDownloadUrl: boolean };
   expect(body.count).toBe(1);
+  expect(body.fullDownloadUrl).toBe(true); // req.uplift keeps the whole result, server side
   expect(body.fields).toMatchObject({ label: 'weekly', fileSize: String(f.data.length) });
   expect(sb.objects().find((o) => o.key === `partner/${body.fileIds[0]}.wav`)?.md5).toBe(f.md5);
 });
