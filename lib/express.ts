@@ -186,7 +186,7 @@ class Slots {
         reject(new AbortError(signal.reason));
         return;
       }
-      const grant = (): void => {
+      const grant = (): void => { // takes a slot; its release hands the slot to the next waiter
         signal.removeEventListener('abort', onAbort);
         this.used += 1;
         let released = false;
@@ -373,31 +373,18 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
       return;
     }
     fields[name] = value;
-    if (name === 'size') {
-      try {
-        nextSize = parseSize('form field "size"', value);
-      } catch (e) {
-        fail(e);
-      }
-    } else if (name.endsWith('Size')) {
-      try {
-        parseSize(`form field ${JSON.stringify(name)}`, value);
-      } catch (e) {
-        fail(e);
-      }
+    try {
+      if (name === 'size') nextSize = parseSize('form field "size"', value);
+      else if (name.endsWith('Size')) parseSize(`form field ${JSON.stringify(name)}`, value);
+    } catch (e) {
+      fail(e);
     }
   });
 
   bb.on('file', (field, stream, info) => {
-    if (settled) {
-      stream.resume();
-      return;
-    }
+    if (settled) return void stream.resume();
     const name = info.filename ?? '';
-    if (name === '') {
-      stream.resume(); // an empty file input
-      return;
-    }
+    if (name === '') return void stream.resume(); // an empty file input
     fileCount += 1;
     let size: number | undefined;
     try {
@@ -442,11 +429,9 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
       if (settled) return;
       settled = true;
       cleanup();
-      const out: UpliftFormResult = { files, fields };
       if (!cfg.respond) {
-        req.uplift = out;
-        next();
-        return;
+        req.uplift = { files, fields };
+        return void next();
       }
       let shown: UploadedFormFile[];
       try {
