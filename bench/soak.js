@@ -5,7 +5,9 @@
 // every `sampleEvery` uploads (default 1/20 of the run) after a forced full GC; past the
 // warm-up (default the first 20%: 2,000 of 10,000) least-squares slopes are fitted, per
 // 1,000 uploads. Prints a table and the slopes; exits 1 when an upload failed or a slope is
-// over its bound: RSS --max-rss-slope KiB (default 512), JS heap --max-heap-slope KiB
+// over its bound: RSS --max-rss-slope KiB (default 512; the fitted growth over the window
+// must also pass --min-rss-growth KiB, default 1024, below which malloc's steps of 128 KiB
+// and more are noise: short --uploads runs are less sensitive), JS heap --max-heap-slope KiB
 // (default 16, i.e. 16 bytes kept per upload), fds --max-fd-slope (default 1).
 // The script re-runs itself so that RSS shows leaks rather than the sizing policies of V8
 // and glibc: under node --expose-gc --max-semi-space-size=1 (V8 otherwise grows its young
@@ -14,8 +16,8 @@
 // buffer and keeps later ones in its arenas, whose RSS creeps up for ~50,000 uploads before
 // it levels off). That costs throughput; --native-malloc keeps glibc's default.
 // Usage: node bench/soak.js [--uploads N] [--size BYTES] [--concurrency N]
-//          [--sample-every N] [--warmup N] [--max-rss-slope KIB] [--max-heap-slope KIB]
-//          [--max-fd-slope N] [--native-malloc]
+//          [--sample-every N] [--warmup N] [--max-rss-slope KIB] [--min-rss-growth KIB]
+//          [--max-heap-slope KIB] [--max-fd-slope N] [--native-malloc]
 // Needs the built package (npm run build): the addon and dist/.
 'use strict';
 const { spawn } = require('child_process');
@@ -27,15 +29,15 @@ const KiB = 1024;
 const MiB = 1024 * 1024;
 
 function usage(code) {
-  console.log('usage: node bench/soak.js [--uploads N] [--size BYTES] [--concurrency N] [--sample-every N] [--warmup N] [--max-rss-slope KIB] [--max-heap-slope KIB] [--max-fd-slope N] [--native-malloc]');
+  console.log('usage: node bench/soak.js [--uploads N] [--size BYTES] [--concurrency N] [--sample-every N] [--warmup N] [--max-rss-slope KIB] [--min-rss-growth KIB] [--max-heap-slope KIB] [--max-fd-slope N] [--native-malloc]');
   process.exit(code);
 }
 
 function parseArgs(argv) {
-  const o = { uploads: 10000, size: 4 * KiB, concurrency: 32, sampleEvery: undefined, warmup: undefined, maxRssSlope: 512, maxHeapSlope: 16, maxFdSlope: 1, nativeMalloc: false };
+  const o = { uploads: 10000, size: 4 * KiB, concurrency: 32, sampleEvery: undefined, warmup: undefined, maxRssSlope: 512, minRssGrowth: 1024, maxHeapSlope: 16, maxFdSlope: 1, nativeMalloc: false };
   const names = {
     '--uploads': 'uploads', '--size': 'size', '--concurrency': 'concurrency', '--sample-every': 'sampleEvery', '--warmup': 'warmup',
-    '--max-rss-slope': 'maxRssSlope', '--max-heap-slope': 'maxHeapSlope', '--max-fd-slope': 'maxFdSlope',
+    '--max-rss-slope': 'maxRssSlope', '--min-rss-growth': 'minRssGrowth', '--max-heap-slope': 'maxHeapSlope', '--max-fd-slope': 'maxFdSlope',
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -50,7 +52,7 @@ function parseArgs(argv) {
       process.exit(2);
     }
     const v = Number(argv[++i]);
-    const whole = !key.startsWith('max');
+    const whole = !key.startsWith('max') && !key.startsWith('min');
     if (!Number.isFinite(v) || v < 0 || (whole && !Number.isInteger(v))) {
       console.error(`${a} takes a ${whole ? 'whole ' : ''}number ≥ 0 (got ${argv[i]})`);
       process.exit(2);
@@ -198,14 +200,16 @@ async function main() {
     const rate = s.secs > 0 ? (s.uploads / s.secs).toFixed(0) : '';
     console.log(`| ${s.uploads} | ${(s.rssKiB / 1024).toFixed(1)} | ${vsWarm} | ${s.heapKiB.toFixed(0)} | ${(s.heapTotalKiB / 1024).toFixed(1)} | ${s.fds} | ${s.secs.toFixed(1)} | ${rate} |`);
   }
-  console.log(`\nRSS slope: ${rssSlope.toFixed(1)} KiB per 1,000 uploads (bound ${o.maxRssSlope})`);
+  const windowK = (total.uploads - base.uploads) / 1000;
+  const rssGrowth = rssSlope * windowK;
+  console.log(`\nRSS slope: ${rssSlope.toFixed(1)} KiB per 1,000 uploads (bound ${o.maxRssSlope}), ${rssGrowth.toFixed(0)} KiB over the ${windowK} thousand fitted uploads (floor ${o.minRssGrowth})`);
   console.log(`JS heap slope: ${heapSlope.toFixed(2)} KiB per 1,000 uploads (bound ${o.maxHeapSlope})`);
   console.log(`fd slope: ${fdSlope.toFixed(2)} per 1,000 uploads (bound ${o.maxFdSlope}); fds ${base.fds} after warm-up, ${total.fds} at the end`);
   console.log(`throughput: ${(o.uploads / total.secs).toFixed(0)} uploads/s, ${((o.uploads * o.size) / MiB / total.secs).toFixed(1)} MiB/s`);
 
   const problems = [];
   if (failures.length > 0) problems.push(`${failures.length} upload(s) failed, e.g. ${failures.slice(0, 3).join('; ')}`);
-  if (rssSlope > o.maxRssSlope) problems.push(`RSS grows ${rssSlope.toFixed(1)} KiB per 1,000 uploads (bound ${o.maxRssSlope})`);
+  if (rssSlope > o.maxRssSlope && rssGrowth > o.minRssGrowth) problems.push(`RSS grows ${rssSlope.toFixed(1)} KiB per 1,000 uploads (bound ${o.maxRssSlope})`);
   if (heapSlope > o.maxHeapSlope) problems.push(`the JS heap grows ${heapSlope.toFixed(2)} KiB per 1,000 uploads (bound ${o.maxHeapSlope})`);
   if (fdSlope > o.maxFdSlope) problems.push(`open fds grow ${fdSlope.toFixed(2)} per 1,000 uploads (bound ${o.maxFdSlope})`);
   if (problems.length > 0) {
