@@ -8,7 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
-import { SourceError, TooLargeError } from './errors';
+import { AbortError, SourceError, TooLargeError } from './errors';
 import { native, type NativeSource } from './native';
 import { statSource, type NormalizedSource } from './validate';
 
@@ -130,6 +130,8 @@ async function spool(
     }
   } catch (err) {
     await release();
+    const e = err as { name?: string; code?: string };
+    if (signal?.aborted && (e?.name === 'AbortError' || e?.code === 'ABORT_ERR')) throw new AbortError(signal.reason);
     throw err;
   }
   return { native: { kind: 'path', path: file }, size: seen, name: src.name, contentType: src.contentType, release };

@@ -163,3 +163,16 @@ describe('Kore from a stream', () => {
     }
   });
 });
+
+test('aborting while a stream of unknown size spools rejects with uplift AbortError and leaves no spool folder', async () => {
+  const before = spoolDirs();
+  const s = new Readable({ read() {} });
+  s.push(Buffer.alloc(MiB));
+  const ac = new AbortController();
+  const p = putPresigned(`${sink.url}/spool-abort`, { stream: s }, { engine, signal: ac.signal });
+  setTimeout(() => ac.abort(new Error('user went away')), 50);
+  const err = await p.catch((e) => e);
+  expect(err.code).toBe('ERR_UPLIFT_ABORTED');
+  expect(err.name).toBe('AbortError');
+  expect(spoolDirs()).toBe(before);
+});
