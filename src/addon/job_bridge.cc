@@ -111,7 +111,7 @@ Napi::Object JobBridge::Handle(Napi::Env env, Napi::Promise promise, std::shared
 
 StartedJob StartJob(Napi::Env env, const std::shared_ptr<Engine>& engine, Napi::Object spec,
                     Napi::Value onProgress, KeepAlive keep) {
-  StartedJob s{nullptr, nullptr, Napi::Promise::Deferred::New(env).Promise()};
+  StartedJob s{nullptr, nullptr, Napi::Promise()};  // filled by JobBridge::Create
   s.bridge = JobBridge::Create(env, onProgress, engine, std::move(keep), &s.promise);
   JobOptions jo = ToJobOptions(spec, engine->defaultJobOptions());
   if (onProgress.IsFunction()) {
