@@ -13,8 +13,27 @@ IoThread::IoThread(int index, CURLSH* share, const TlsOptions& tls, long maxConn
   thread_ = std::thread([this] { run(); });
 }
 
+CURL* IoThread::takeEasy() {
+  if (idleEasy_.empty()) return curl_easy_init();
+  CURL* easy = idleEasy_.back();
+  idleEasy_.pop_back();
+  return easy;
+}
+
+void IoThread::giveEasy(CURL* easy) {
+  constexpr size_t kMaxIdle = 16;
+  if (idleEasy_.size() >= kMaxIdle) {
+    curl_easy_cleanup(easy);
+    return;
+  }
+  curl_easy_reset(easy);
+  idleEasy_.push_back(easy);
+}
+
 IoThread::~IoThread() {
   if (thread_.joinable()) stop(makeError(codes::kEngineClosed, "the engine was closed"));
+  for (CURL* easy : idleEasy_) curl_easy_cleanup(easy);
+  idleEasy_.clear();
   curl_multi_cleanup(multi_);
 }
 

@@ -33,6 +33,10 @@ class IoThread {
   // Any thread but this one: every transfer still here finishes with `reason`; joins.
   void stop(const Error& reason);
   size_t activeCount() const { return activeCount_.load(); }
+  // I/O thread only: easy handles are reused across transfers (their 512 KiB upload buffer
+  // and state are allocated once), reset between uses.
+  CURL* takeEasy();
+  void giveEasy(CURL* easy);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -60,6 +64,7 @@ class IoThread {
   // Owned by the I/O thread only.
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> active_;
   std::multimap<Clock::time_point, std::shared_ptr<Transfer>> waiting_;  // retries by due time
+  std::vector<CURL*> idleEasy_;
   std::mt19937_64 rng_;
 };
 

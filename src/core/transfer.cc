@@ -44,7 +44,7 @@ bool Transfer::prepare(CURLSH* share, const TlsOptions& tls, Error* err) {
   errbuf_[0] = 0;
   lastActivity_ = std::chrono::steady_clock::now();
 
-  easy_ = curl_easy_init();
+  easy_ = thread_ ? thread_->takeEasy() : curl_easy_init();
   if (!easy_) {
     *err = makeError(codes::kInternal, "libcurl could not create a handle");
     return false;
@@ -271,7 +271,11 @@ void Transfer::endAttempt(bool success) {
     counted_ = 0;
   }
   if (easy_) {
-    curl_easy_cleanup(easy_);
+    if (thread_) {
+      thread_->giveEasy(easy_);  // reset and kept for the next transfer (buffers reused)
+    } else {
+      curl_easy_cleanup(easy_);
+    }
     easy_ = nullptr;
   }
   if (mime_) {
