@@ -80,9 +80,9 @@ function versions(nginxVersion) {
   return v;
 }
 
-function machine() {
+function machine(loadStart) {
   const cpus = os.cpus();
-  return { cores: cpus.length, model: cpus[0]?.model ?? 'unknown', memGiB: os.totalmem() / 1024 ** 3, kernel: `${os.type()} ${os.release()}` };
+  return { loadStart, cores: cpus.length, model: cpus[0]?.model ?? 'unknown', memGiB: os.totalmem() / 1024 ** 3, kernel: `${os.type()} ${os.release()}` };
 }
 
 function prepareData(p, dir, needs) {
@@ -125,7 +125,8 @@ function markdown(p, m, v, idle, sections, startedAt, secs) {
     '',
     '## Machine and versions',
     '',
-    `- ${m.cores} cores, ${m.model}, ${m.memGiB.toFixed(0)} GiB RAM, ${m.kernel}; shared with other work, so figures are noisy`,
+    `- ${m.cores} cores, ${m.model}, ${m.memGiB.toFixed(0)} GiB RAM, ${m.kernel}; shared with other work, so figures are noisy ` +
+      `(1-minute load average ${m.loadStart.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end)`,
     `- Node ${v.node} (OpenSSL ${v.nodeOpenssl}); uplift ${v.uplift}, addon on ${v.addon}`,
     `- ${v.curl}`,
     `- nginx ${v.nginx}; @aws-sdk/lib-storage ${v['@aws-sdk/lib-storage']}, @aws-sdk/client-s3 ${v['@aws-sdk/client-s3']}`,
@@ -174,6 +175,7 @@ async function main() {
     process.exit(1);
   }
   const startedAt = new Date();
+  const loadStart = os.loadavg()[0];
   const t0 = Date.now();
   const { bin: nginxBin, version: nginxVersion } = ensureNginx();
   const shm = fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir();
@@ -208,7 +210,7 @@ async function main() {
       if (!p.only.has(n)) continue;
       sections.push(await require(mod).run(ctx));
     }
-    const md = markdown(p, machine(), versions(nginxVersion), idle, sections, startedAt, (Date.now() - t0) / 1000);
+    const md = markdown(p, machine(loadStart), versions(nginxVersion), idle, sections, startedAt, (Date.now() - t0) / 1000);
     process.stdout.write(`${md}\n`);
     fs.writeFileSync(p.out, md);
     console.error(`written to ${path.relative(process.cwd(), p.out) || p.out}`);
