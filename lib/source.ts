@@ -41,6 +41,24 @@ export interface ResolveOptions {
 
 const noop = async (): Promise<void> => {};
 
+// Spool folders still in use; removed synchronously if the process exits first.
+const liveSpools = new Set<string>();
+let exitHookInstalled = false;
+function trackSpool(dir: string): void {
+  liveSpools.add(dir);
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.once('exit', () => {
+    for (const d of liveSpools) {
+      try {
+        fs.rmSync(d, { recursive: true, force: true });
+      } catch {
+        /* exiting anyway */
+      }
+    }
+  });
+}
+
 export async function resolveSource(src: NormalizedSource, opts: ResolveOptions = {}): Promise<ResolvedSource> {
   if (src.kind === 'path') {
     const st = await statSource(src.path);
@@ -101,12 +119,14 @@ async function spool(
   signal?: AbortSignal,
 ): Promise<ResolvedSource> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'uplift-spool-'));
+  trackSpool(dir);
   const file = path.join(dir, 'body');
   let released = false;
   const release = async (): Promise<void> => {
     if (released) return;
     released = true;
     await fs.promises.rm(dir, { recursive: true, force: true });
+    liveSpools.delete(dir);
   };
   const cap = src.size !== undefined ? Math.min(limit, src.size) : limit;
   let seen = 0;

@@ -21,6 +21,8 @@ Usage:
       --evaluator-id <u>, --participant-id <u>, --name <n>   Heify extras
       --concurrency <n>      parts, chunks or files in flight
       --ca-file <pem>        extra trusted CA bundle
+      --journal <file>       plaud / kore: resume journal; run again after a crash or
+                             Ctrl-C to send only what is missing
       --json                 print the results as JSON on stdout
   uplift sandbox [--port <n>]                run the vendor emulators; prints export lines
   Common: --debug (stack traces), --help, --version
@@ -50,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
         region: { type: 'string' }, 'file-type': { type: 'string' }, 'content-type': { type: 'string' },
         'txn-id': { type: 'string' }, 'file-context': { type: 'string' }, 'configuration-id': { type: 'string' },
         'evaluator-id': { type: 'string' }, 'participant-id': { type: 'string' }, name: { type: 'string' },
-        'api-version': { type: 'string' }, concurrency: { type: 'string' }, 'ca-file': { type: 'string' },
+        'api-version': { type: 'string' }, concurrency: { type: 'string' }, 'ca-file': { type: 'string' }, journal: { type: 'string' },
       },
     });
     const [command, ...rest] = positionals;

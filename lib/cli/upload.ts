@@ -38,6 +38,7 @@ export interface UploadFlags {
   'api-version'?: string;
   concurrency?: string;
   'ca-file'?: string;
+  journal?: string;
   json?: boolean;
 }
 
@@ -93,6 +94,11 @@ export async function runUpload(r: UploadRun): Promise<number> {
   if (f.region !== undefined && (vendor !== 'plaud' || !regions.includes(f.region))) {
     throw new UsageError(vendor === 'plaud' ? `--region must be us or jp, got '${f.region}'` : `--region is for plaud only (vendor is ${vendor})`);
   }
+  if (f.journal !== undefined) {
+    if (vendor !== 'plaud' && vendor !== 'kore') throw new UsageError(`--journal resumes plaud and kore uploads only (vendor is ${vendor}; its uploads restart)`);
+    if (r.files.length !== 1) throw new UsageError('--journal takes exactly one file (one journal per upload)');
+  }
+  const journal = f.journal !== undefined ? { journal: f.journal } : {};
   const engine = new Engine(f['ca-file'] ? { caFile: f['ca-file'] } : {});
   const view = r.tty && !f.json ? createProgressView(process.stderr, true) : createProgressView(process.stderr, false);
   const quiet = !!f.json;
@@ -112,10 +118,10 @@ export async function runUpload(r: UploadRun): Promise<number> {
         const withProgress = { ...common, ...(onProgress ? { onProgress } : {}) };
         if (vendor === 'kore') {
           const c = kore.client({ apiKey: secret!, baseUrl: koreUrl });
-          results.push(await c.uploadFile(file, { fileContext: f['file-context'] ?? 'bulkImport', ...withProgress }));
+          results.push(await c.uploadFile(file, { fileContext: f['file-context'] ?? 'bulkImport', ...journal, ...withProgress }));
         } else if (vendor === 'plaud') {
           const c = plaud.client({ token: secret!, ...(f.region ? { region: f.region as plaud.PlaudRegion } : {}), ...(baseUrl ? { baseUrl } : {}) });
-          results.push(await c.uploadFile(file, { ...(f['file-type'] ? { fileType: f['file-type'] } : {}), ...withProgress }));
+          results.push(await c.uploadFile(file, { ...(f['file-type'] ? { fileType: f['file-type'] } : {}), ...journal, ...withProgress }));
         } else if (vendor === 'scripe') {
           const c = scripe.client({ apiKey: secret!, ...(f['api-version'] ? { apiVersion: f['api-version'] } : {}), ...(baseUrl ? { baseUrl } : {}) });
           results.push(await c.uploadFile(file, { ...(f['content-type'] ? { contentType: f['content-type'] } : {}), ...withProgress }));

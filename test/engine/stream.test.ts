@@ -176,3 +176,28 @@ test('aborting while a stream of unknown size spools rejects with uplift AbortEr
   expect(err.name).toBe('AbortError');
   expect(spoolDirs()).toBe(before);
 });
+
+test('a process that exits mid-spool leaves no spool folder behind', async () => {
+  const { spawn } = await import('child_process');
+  const path = await import('path');
+  const root = path.resolve(__dirname, '..', '..');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'uplift-exit-'));
+  const script = `
+    const { Readable } = require('stream');
+    const { putPresigned } = require('./dist');
+    const s = new Readable({ read() {} });
+    s.push(Buffer.alloc(1 << 20));
+    putPresigned('http://127.0.0.1:9/x', { stream: s }).catch(() => {});
+    setTimeout(() => { console.log(require('fs').readdirSync(process.env.TMPDIR).length); process.exit(3); }, 300);
+  `;
+  const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+    const child = spawn(process.execPath, ['-e', script], { cwd: root, env: { ...process.env, TMPDIR: tmp } });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.on('close', (code) => resolve({ code, text }));
+  });
+  expect(out.code).toBe(3);
+  expect(out.text.trim()).toBe('1'); // the spool folder existed while the stream was open
+  expect(fs.readdirSync(tmp)).toEqual([]); // and the exit hook removed it
+  fs.rmSync(tmp, { recursive: true, force: true });
+});
