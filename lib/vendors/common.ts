@@ -79,6 +79,9 @@ export function checkCall(field: string, opts: unknown, vendorKeys: readonly str
 
 /** Checks the options of a call that sends bytes: vendor keys plus the common upload options. */
 export function checkUpload(field: string, opts: unknown, vendorKeys: readonly string[]): CheckedCommon {
+  if (isPlainObject(opts) && opts.md5 !== undefined) {
+    throw invalid(`${field}.md5`, 'no md5 option: vendor uploads always verify their bytes by MD5', opts.md5);
+  }
   return checkUploadCommon(field, opts, vendorKeys);
 }
 

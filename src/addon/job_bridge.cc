@@ -109,6 +109,24 @@ Napi::Object JobBridge::Handle(Napi::Env env, Napi::Promise promise, std::shared
   return h;
 }
 
+namespace {
+// scheme://host:port of the URL an operation talks to first (url, parts[0].url or baseUrl).
+std::string HostOf(const Napi::Object& spec) {
+  std::string url = GetString(spec, "url");
+  if (url.empty()) {
+    Napi::Value parts = spec.Get("parts");
+    if (parts.IsArray() && parts.As<Napi::Array>().Length() > 0 && parts.As<Napi::Array>().Get(0u).IsObject()) {
+      url = GetString(parts.As<Napi::Array>().Get(0u).As<Napi::Object>(), "url");
+    }
+  }
+  if (url.empty()) url = GetString(spec, "baseUrl");
+  size_t scheme = url.find("://");
+  if (scheme == std::string::npos) return std::string();
+  size_t end = url.find_first_of("/?#", scheme + 3);
+  return url.substr(0, end);
+}
+}  // namespace
+
 StartedJob StartJob(Napi::Env env, const std::shared_ptr<Engine>& engine, Napi::Object spec,
                     Napi::Value onProgress, KeepAlive keep) {
   StartedJob s{nullptr, nullptr, Napi::Promise()};  // filled by JobBridge::Create
@@ -125,7 +143,7 @@ StartedJob StartJob(Napi::Env env, const std::shared_ptr<Engine>& engine, Napi::
     std::shared_ptr<JobBridge> bridge = s.bridge;
     jo.onPart = [bridge](int n, const std::string& etag) { bridge->part(n, etag); };
   }
-  s.job = engine->newJob(std::move(jo));
+  s.job = engine->newJob(std::move(jo), HostOf(spec));
   if (!s.job) s.bridge->finish(makeError(codes::kEngineClosed, "the engine was closed"), nullptr);
   return s;
 }

@@ -1,6 +1,10 @@
 // Engine: thread ownership, the shared DNS/TLS cache, job creation and shutdown.
 #include "engine.h"
 
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <mutex>
 
@@ -45,10 +49,11 @@ JobOptions Engine::defaultJobOptions() const {
   return o;
 }
 
-std::shared_ptr<Job> Engine::newJob(JobOptions opts) {
+std::shared_ptr<Job> Engine::newJob(JobOptions opts, const std::string& host) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return nullptr;
-  int index = static_cast<int>(nextThread_++ % threads_.size());
+  int index = host.empty() ? static_cast<int>(nextThread_++ % threads_.size())
+                           : static_cast<int>(std::hash<std::string>{}(host) % threads_.size());
   auto job = std::make_shared<Job>(this, index, std::move(opts));
   jobs_.erase(std::remove_if(jobs_.begin(), jobs_.end(),
                              [](const std::weak_ptr<Job>& w) { return w.expired(); }),
@@ -92,6 +97,8 @@ void WorkQueue::close() {
 bool Engine::runWork(std::function<void()> work) { return work_->post(std::move(work)); }
 
 void Engine::workLoop() {
+  // Digests yield to the I/O threads and to the JS thread when the cores are busy.
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 5);
   std::function<void()> w;
   while (work_->next(&w)) {
     w();

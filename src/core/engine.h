@@ -55,9 +55,10 @@ class Engine {
 
   const EngineOptions& options() const { return opts_; }
 
-  // Creates a job pinned to one I/O thread (round robin), so its transfers share
-  // connections. Returns nullptr once the engine is closed.
-  std::shared_ptr<Job> newJob(JobOptions opts);
+  // Creates a job pinned to one I/O thread, so its transfers share connections: the thread
+  // of `host` (scheme://host:port) when given, so that every job to one host reuses one
+  // thread's connection cache; round robin otherwise. nullptr once the engine is closed.
+  std::shared_ptr<Job> newJob(JobOptions opts, const std::string& host = std::string());
   JobOptions defaultJobOptions() const;
 
   // Runs req on the job's I/O thread with retries; done is called once on that thread.

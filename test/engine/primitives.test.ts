@@ -56,6 +56,13 @@ describe('putPresigned', () => {
     expect(progress[progress.length - 1]).toBe(f.data.length);
   });
 
+  test('md5: false skips the digest', async () => {
+    const r = await putPresigned(`${sink.url}/b/nomd5`, Buffer.from('abc'), { engine, md5: false });
+    expect(r.md5).toBe('');
+    expect(r.etag).toBe(`"${md5(Buffer.from('abc'))}"`);
+    await expect(putPresigned(`${sink.url}/b/nomd5`, Buffer.from('abc'), { engine, md5: 'no' } as never)).rejects.toThrow(/options\.md5/);
+  });
+
   test('buffer source, custom headers, empty body', async () => {
     const data = crypto.randomBytes(1000);
     const r = await putPresigned(`${sink.url}/b/k`, data, { engine, headers: { 'x-amz-meta-a': '1' }, contentType: 'audio/mpeg' });
