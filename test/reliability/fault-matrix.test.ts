@@ -324,6 +324,9 @@ describe('URL or session expired in the middle of the upload', () => {
 
   test('Kore: the session expires after the first chunk → vendor error SESSION_EXPIRED, not retried', async () => {
     const v = subjects[1];
+    // Every chunk is held 300 ms before the sandbox handles it, so the progress report of the
+    // first stored chunk (throttled to ~10 a second) arrives while the second one waits.
+    s.sb.faults.add({ target: 'kore', op: 'chunk', times: 10, action: { stallMs: 300 } });
     // complete is held 1 s before its session check, in case every chunk landed before the expiry
     s.sb.faults.add({ target: 'kore', op: 'complete', action: { stallMs: 1000 } });
     const run = begin(v);
