@@ -39,6 +39,7 @@ Engine::Engine(EngineOptions opts) : opts_(std::move(opts)) {
 
 Engine::~Engine() {
   close();
+  threads_.clear();  // their pooled easy handles still refer to the share
   curl_share_cleanup(share_);
 }
 
