@@ -33,6 +33,14 @@ StreamWrap::StreamWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Stream
 StreamWrap::~StreamWrap() {
   source_->setOnDrain(nullptr);
   releaseDrain();
+  if (reportedBytes_ != 0) Napi::MemoryManagement::AdjustExternalMemory(Env(), -reportedBytes_);
+}
+
+void StreamWrap::reportMemory(Napi::Env env) {
+  int64_t now = static_cast<int64_t>(source_->bufferedBytes());
+  if (now == reportedBytes_) return;
+  Napi::MemoryManagement::AdjustExternalMemory(env, now - reportedBytes_);
+  reportedBytes_ = now;
 }
 
 void StreamWrap::releaseDrain() {
@@ -50,11 +58,14 @@ Napi::Value StreamWrap::JsPush(const Napi::CallbackInfo& info) {
   }
   Napi::TypedArray ta = info[0].As<Napi::TypedArray>();
   const auto* data = static_cast<const unsigned char*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
-  return Napi::Boolean::New(info.Env(), source_->push(data, ta.ByteLength()));
+  bool room = source_->push(data, ta.ByteLength());
+  reportMemory(info.Env());
+  return Napi::Boolean::New(info.Env(), room);
 }
 
 Napi::Value StreamWrap::JsEnd(const Napi::CallbackInfo& info) {
   source_->end();
+  reportMemory(info.Env());
   releaseDrain();
   return info.Env().Undefined();
 }

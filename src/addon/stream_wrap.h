@@ -27,10 +27,14 @@ class StreamWrap : public Napi::ObjectWrap<StreamWrap> {
   Napi::Value JsFail(const Napi::CallbackInfo& info);
   Napi::Value JsStats(const Napi::CallbackInfo& info);
   void releaseDrain();
+  // Tells V8 how much native memory the window holds (JS thread), so that its garbage
+  // collector runs as often as the pushed chunks' bytes deserve.
+  void reportMemory(Napi::Env env);
 
   std::shared_ptr<StreamSource> source_;
   Napi::ThreadSafeFunction drain_;  // released on end/fail/destruction
   std::shared_ptr<bool> drainLive_ = std::make_shared<bool>(false);
+  int64_t reportedBytes_ = 0;
 };
 
 }  // namespace uplift::addon
