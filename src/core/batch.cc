@@ -68,6 +68,13 @@ struct BatchRun : std::enable_shared_from_this<BatchRun> {
     Error failure = e;
     if (!failure.code.empty() && spec.mapError) failure = spec.mapError(i, e, resp);
     if (failure.code.empty() && spec.onItem) failure = spec.onItem(i, resp);
+    if (failure.code.empty()) {
+      // Counted and reported while the item is still in flight, so the final report (after
+      // inFlight reaches 0) sees it and no report follows that one.
+      job->partDone();
+      releaseStored(i);
+      job->maybeEmitProgress(false);
+    }
     {
       std::lock_guard<std::mutex> lock(mu);
       --inFlight;
@@ -81,9 +88,6 @@ struct BatchRun : std::enable_shared_from_this<BatchRun> {
     if (!failure.code.empty()) {
       if (spec.cancelJobOnFailure) job->cancel(failure);
     } else {
-      job->partDone();
-      releaseStored(i);
-      job->maybeEmitProgress(false);
       launch();
     }
     maybeFinish();

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <mutex>
 
+#include "batch.h"
 #include "digest.h"
-#include "stream_source.h"
 
 namespace uplift {
 
@@ -139,132 +139,37 @@ void postPresignedForm(Engine& engine, const std::shared_ptr<Job>& job, FormSpec
 
 namespace {
 
-struct PartsRun : std::enable_shared_from_this<PartsRun> {
-  Engine* engine;
+// Joins the parts batch and the whole-source digest of one multipart upload.
+struct PartsRun {
   std::shared_ptr<Job> job;
-  PartsSpec spec;
+  std::shared_ptr<Source> source;
   std::function<void(const Error&, PartsResult&)> done;
 
-  std::mutex mu;  // guards everything below
-  size_t next = 0;
-  size_t inFlight = 0;
-  size_t finished = 0;
-  bool digestPending = false;
-  bool reported = false;
+  std::mutex mu;  // guards the three below
+  int pending = 2;
   Error err;
   PartsResult result;
-  // A stream source: bytes from the lowest part not yet stored on are held, so a failed part
-  // can be re-sent; the window keeps concurrency + 1 parts.
-  StreamSource* stream = nullptr;
-  int hold = 0;
-  std::vector<bool> stored;
-  size_t lowestPending = 0;
 
-  void releaseStored(size_t i) {
-    if (!stream) return;
-    uint64_t at;
+  void arrive(const Error& e) {
+    bool last;
     {
       std::lock_guard<std::mutex> lock(mu);
-      stored[i] = true;
-      while (lowestPending < stored.size() && stored[lowestPending]) ++lowestPending;
-      at = lowestPending < spec.parts.size() ? spec.parts[lowestPending].offset
-                                             : spec.source->size();
-    }
-    stream->moveHold(hold, at);
-  }
-
-  void dropHold() {
-    if (stream && hold) stream->removeHold(hold);
-    hold = 0;
-  }
-
-  void launch() {
-    std::vector<size_t> toStart;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      while (err.code.empty() && inFlight < static_cast<size_t>(spec.concurrency) &&
-             next < spec.parts.size()) {
-        toStart.push_back(next++);
-        ++inFlight;
-      }
-    }
-    for (size_t i : toStart) sendPart(i);
-  }
-
-  void sendPart(size_t i) {
-    const PartSpec& p = spec.parts[i];
-    HttpRequest req;
-    req.method = "PUT";
-    req.url = p.url;
-    req.headers = spec.headers;
-    req.body = BodyRange{spec.source, p.offset, p.length};
-    req.partNumber = p.partNumber;
-    auto self = shared_from_this();
-    engine->send(job, std::move(req),
-                 [self, i](const Error& e, HttpResponse& resp) { self->partDone(i, e, resp); });
-  }
-
-  void partDone(size_t i, const Error& e, HttpResponse& resp) {
-    Error failure = e;
-    std::string etag = resp.header("etag");
-    if (failure.code.empty() && etag.empty()) {
-      failure = makeError(codes::kBadResponse, "part " + std::to_string(spec.parts[i].partNumber) +
-                                                   " was accepted without an ETag header");
-      failure.partNumber = spec.parts[i].partNumber;
-    }
-    if (failure.code.empty()) {
-      // Counted and reported while the part is still in flight, so the final report of
-      // maybeFinish (which waits for inFlight == 0) sees it and no report follows that one.
-      job->partDone();
-      releaseStored(i);
-      if (job->options().onPart) job->options().onPart(spec.parts[i].partNumber, etag);
-      job->maybeEmitProgress(false);
-    }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      --inFlight;
-      ++finished;
-      if (resp.attempts > 1) result.retries += resp.attempts - 1;
-      if (failure.code.empty()) {
-        result.parts.push_back(PartEtag{spec.parts[i].partNumber, etag});
-        result.bytes += spec.parts[i].length;
-      } else if (err.code.empty()) {
-        err = failure;
-      }
-    }
-    if (!failure.code.empty()) job->cancel(failure);  // the other parts stop promptly
-    launch();
-    maybeFinish();
-  }
-
-  void digestDone(const Error& e, const std::string& md5) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      digestPending = false;
       if (!e.code.empty() && err.code.empty()) err = e;
-      if (e.code.empty()) result.md5 = md5;
+      last = --pending == 0;
     }
-    if (!e.code.empty()) job->cancel(e);
-    maybeFinish();
-  }
-
-  void maybeFinish() {
+    if (!e.code.empty()) job->cancel(e);  // the other side stops promptly
+    if (!last) return;
     Error finalErr;
     PartsResult finalResult;
     {
-      // Locked: launch() may still read err on another thread after the last part ended.
       std::lock_guard<std::mutex> lock(mu);
-      if (reported || inFlight > 0 || digestPending) return;
-      if (err.code.empty() && finished < spec.parts.size()) return;
-      reported = true;
-      if (err.code.empty() && spec.source) err = spec.source->checkUnchanged();
+      if (err.code.empty() && source) err = source->checkUnchanged();
       std::sort(result.parts.begin(), result.parts.end(),
                 [](const PartEtag& a, const PartEtag& b) { return a.partNumber < b.partNumber; });
       finalErr = err;
       finalResult = result;
     }
     job->maybeEmitProgress(true);
-    dropHold();
     done(finalErr, finalResult);
   }
 };
@@ -273,32 +178,72 @@ struct PartsRun : std::enable_shared_from_this<PartsRun> {
 
 void uploadPresignedParts(Engine& engine, const std::shared_ptr<Job>& job, PartsSpec spec,
                           std::function<void(const Error&, PartsResult&)> done) {
-  auto run = std::make_shared<PartsRun>();
-  run->engine = &engine;
-  run->job = job;
   std::sort(spec.parts.begin(), spec.parts.end(),
             [](const PartSpec& a, const PartSpec& b) { return a.offset < b.offset; });
-  uint64_t total = 0;
-  for (const auto& p : spec.parts) total += p.length;
-  run->spec = std::move(spec);
+  auto parts = std::make_shared<const std::vector<PartSpec>>(std::move(spec.parts));
+  uint64_t total = 0, largest = 0;
+  for (const auto& p : *parts) {
+    total += p.length;
+    largest = std::max(largest, p.length);
+  }
+  job->setTotals(total, static_cast<uint32_t>(parts->size()));
+
+  auto run = std::make_shared<PartsRun>();
+  run->job = job;
+  run->source = spec.source;
   run->done = std::move(done);
-  if (run->spec.concurrency < 1) run->spec.concurrency = 1;
-  job->setTotals(total, static_cast<uint32_t>(run->spec.parts.size()));
-  run->digestPending = run->spec.computeMd5;
-  if ((run->stream = asStream(run->spec.source)) != nullptr) {
-    uint64_t largest = 0;
-    for (const auto& p : run->spec.parts) largest = std::max(largest, p.length);
-    run->stream->raiseBound(largest * static_cast<uint64_t>(run->spec.concurrency + 1));
-    run->stored.assign(run->spec.parts.size(), false);
-    run->hold = run->stream->addHold(run->spec.parts.empty() ? 0 : run->spec.parts.front().offset);
-  }
-  run->launch();
-  if (run->spec.computeMd5) {
-    uint64_t size = run->spec.source->size();
-    digestAsync(engine, job, BodyRange{run->spec.source, 0, size},
-                [run](const Error& e, const std::string& md5) { run->digestDone(e, md5); });
-  }
-  run->maybeFinish();  // zero parts
+
+  BatchSpec b;
+  b.count = parts->size();
+  b.concurrency = std::max(1, spec.concurrency);
+  b.stream = spec.source;  // a stream holds each part's bytes until it is stored
+  b.itemOffset = [parts](size_t i) { return (*parts)[i].offset; };
+  b.itemMaxBytes = largest;
+  std::shared_ptr<Source> source = spec.source;
+  Headers headers = spec.headers;
+  b.makeRequest = [parts, source, headers](size_t i) {
+    const PartSpec& p = (*parts)[i];
+    HttpRequest req;
+    req.method = "PUT";
+    req.url = p.url;
+    req.headers = headers;
+    req.body = BodyRange{source, p.offset, p.length};
+    req.partNumber = p.partNumber;
+    return req;
+  };
+  b.onItem = [parts, run](size_t i, HttpResponse& resp) {
+    const PartSpec& p = (*parts)[i];
+    std::string etag = resp.header("etag");
+    if (etag.empty()) {
+      Error e = makeError(codes::kBadResponse,
+                          "part " + std::to_string(p.partNumber) + " was accepted without an ETag header");
+      e.partNumber = p.partNumber;
+      return e;
+    }
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      run->result.parts.push_back(PartEtag{p.partNumber, etag});
+      run->result.bytes += p.length;
+    }
+    if (run->job->options().onPart) run->job->options().onPart(p.partNumber, etag);
+    return Error();
+  };
+  runBatch(engine, job, std::move(b), [run](const Error& e, const BatchStats& stats) {
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      run->result.retries = stats.retries;
+    }
+    run->arrive(e);
+  });
+  if (!spec.computeMd5) return run->arrive(Error());
+  digestAsync(engine, job, BodyRange{source, 0, source->size()},
+              [run](const Error& e, const std::string& md5) {
+                if (e.code.empty()) {
+                  std::lock_guard<std::mutex> lock(run->mu);
+                  run->result.md5 = md5;
+                }
+                run->arrive(e);
+              });
 }
 
 }  // namespace uplift
