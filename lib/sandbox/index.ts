@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { Faults } from './faults';
 import { RequestLog } from './log';
 import { S3Client, S3Error, type S3Target } from './s3/client';
-import { startS3Peer, type S3Peer } from './s3/peer';
+import { startS3Peer, type S3Peer, type StoredObject } from './s3/peer';
 import { startFront, type Front } from './server';
 import { randomHex } from './vendors/common';
 import { createEka, ekaWorkspaceId } from './vendors/eka';
@@ -88,19 +88,8 @@ export interface SandboxFixtures {
   buckets: SandboxBuckets;
 }
 
-export interface SandboxObject {
-  bucket: string;
-  key: string;
-  /** bytes */
-  size: number;
-  /** lowercase hex MD5 of the bytes */
-  md5: string;
-  /** S3 ETag, quoted (md5-of-md5s-N for multipart) */
-  etag: string;
-  contentType?: string;
-  /** x-amz-meta-* without the prefix */
-  metadata: Record<string, string>;
-}
+/** What the S3 peer stores: bucket, key, size, md5, etag, contentType, metadata. */
+export type SandboxObject = StoredObject;
 
 export interface Sandbox {
   /** http://127.0.0.1:PORT, the vendor front */
