@@ -1,5 +1,11 @@
 {
   # The Node addon. Core sources come from src/core/sources.txt, the list CMake reads too.
+  # Default: links the system libcurl (source installs). With UPLIFT_STATIC_DEPS=<prefix>
+  # (scripts/prebuild/build.sh): links that prefix's static libcurl + OpenSSL and a static
+  # libstdc++, with every symbol hidden but the Node-API entry points.
+  "variables": {
+    "uplift_static_deps%": "<!(node -p \"process.env.UPLIFT_STATIC_DEPS || ''\")"
+  },
   "targets": [
     {
       "target_name": "uplift",
@@ -24,7 +30,29 @@
         "NAPI_CPP_EXCEPTIONS",
         "NODE_ADDON_API_DISABLE_DEPRECATED"
       ],
-      "libraries": ["-lcurl"],
+      "conditions": [
+        ["uplift_static_deps==''", {
+          "libraries": ["-lcurl"]
+        }, {
+          "include_dirs": ["<(uplift_static_deps)/include"],
+          "defines": ["CURL_STATICLIB"],
+          "cflags": ["-fvisibility=hidden", "-ffunction-sections", "-fdata-sections"],
+          "libraries": [
+            "<(uplift_static_deps)/lib/libcurl.a",
+            "<(uplift_static_deps)/lib/libssl.a",
+            "<(uplift_static_deps)/lib/libcrypto.a",
+            "-lpthread", "-ldl"
+          ],
+          "ldflags": [
+            "-static-libstdc++",
+            "-shared-libgcc",
+            "-Wl,--exclude-libs,ALL",
+            "-Wl,--gc-sections",
+            "-Wl,--version-script=<(module_root_dir)/scripts/prebuild/exports.map",
+            "-Wl,-z,noexecstack"
+          ]
+        }]
+      ],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra", "-Wno-unused-parameter"],

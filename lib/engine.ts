@@ -2,6 +2,7 @@
 // caches). One shared default engine serves calls that do not pass `engine`.
 import { EngineClosedError, InvalidArgumentError } from './errors';
 import { native, type NativeEngine, type NativeEngineOptions } from './native';
+import { trustedCaPem, type CaStore } from './trust';
 import { checkBoolean, checkInteger, checkKnownKeys, checkString, invalid, isPlainObject } from './validate';
 
 export interface RetryOptions {
@@ -29,13 +30,22 @@ export interface EngineOptions {
   maxConnectionsPerHost?: number;
   retry?: RetryOptions;
   timeouts?: TimeoutOptions;
-  /** PEM bundle of extra trusted CAs (e.g. a private CA); verification stays on. */
+  /**
+   * Which CA certificates to trust. 'node' (default): what Node's `https` trusts, its
+   * bundled roots (`tls.rootCertificates`) plus `NODE_EXTRA_CA_CERTS`. 'system': the
+   * operating system's CA bundle (`SSL_CERT_FILE`, else /etc/ssl/certs/ca-certificates.crt,
+   * /etc/pki/tls/certs/ca-bundle.crt, ...). Handed to libcurl in memory.
+   */
+  caStore?: CaStore;
+  /** PEM certificates trusted instead of the store (as Node's tls `ca` option). */
+  ca?: string | Uint8Array | Array<string | Uint8Array>;
+  /** PEM bundle of extra trusted CAs (e.g. a private CA), added to the trusted set; verification stays on. */
   caFile?: string;
   /** Turns TLS certificate verification off. Never in production; prints a warning once. */
   insecureSkipTlsVerify?: boolean;
 }
 
-const ENGINE_KEYS = ['threads', 'maxConnectionsPerHost', 'retry', 'timeouts', 'caFile', 'insecureSkipTlsVerify'];
+const ENGINE_KEYS = ['threads', 'maxConnectionsPerHost', 'retry', 'timeouts', 'caStore', 'ca', 'caFile', 'insecureSkipTlsVerify'];
 let warnedInsecure = false;
 
 export function checkRetry(field: string, v: unknown): RetryOptions | undefined {
@@ -74,7 +84,8 @@ export class Engine {
     }
     o.retry = checkRetry('options.retry', options.retry);
     o.timeouts = checkTimeouts('options.timeouts', options.timeouts);
-    if (options.caFile !== undefined) o.caFile = checkString('options.caFile', options.caFile, { nonEmpty: true });
+    const caFile = options.caFile === undefined ? undefined : checkString('options.caFile', options.caFile, { nonEmpty: true });
+    o.caPem = trustedCaPem({ caStore: options.caStore, ca: options.ca, caFile });
     if (options.insecureSkipTlsVerify !== undefined) {
       o.insecureSkipTlsVerify = checkBoolean('options.insecureSkipTlsVerify', options.insecureSkipTlsVerify);
       if (o.insecureSkipTlsVerify && !warnedInsecure) {

@@ -1,6 +1,7 @@
 // uplift: uploads to transcription vendors' presigned-URL flows from a native libcurl engine.
 export { Engine, getDefaultEngine } from './engine';
 export type { EngineOptions, RetryOptions, TimeoutOptions } from './engine';
+export type { CaStore } from './trust';
 export { putPresigned, postPresignedForm, uploadPresignedParts } from './primitives';
 export type {
   Source, UploadCommonOptions, PutPresignedOptions, PutPresignedResult, PostPresignedFormOptions,

@@ -47,7 +47,11 @@ export interface NativePartsSpec extends NativeJobOptions {
 export interface NativePartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number; retries: number }
 
 export interface NativeEngineOptions extends NativeJobOptions {
-  threads?: number; maxConnectionsPerHost?: number; caFile?: string; insecureSkipTlsVerify?: boolean;
+  threads?: number; maxConnectionsPerHost?: number; insecureSkipTlsVerify?: boolean;
+  /** CA bundle file for libcurl (CURLOPT_CAINFO); wins over caPem. */
+  caFile?: string;
+  /** The trusted CA certificates as PEM text (CURLOPT_CAINFO_BLOB). */
+  caPem?: string;
 }
 
 export interface NativeEngine {
@@ -80,23 +84,50 @@ function packageRoot(): string {
   return path.resolve(__dirname, '..');
 }
 
-/** The addon, loaded on first use. */
+function loadFrom(root: string): NativeAddon {
+  let nodeGypBuild: ((dir: string) => unknown) | undefined;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+  } catch {
+    nodeGypBuild = undefined; // a bundle or a tree without it: local builds only
+  }
+  if (nodeGypBuild) return nodeGypBuild(root) as NativeAddon;
+  const local = ['Release', 'Debug'].map((d) => path.join(root, 'build', d, 'uplift.node')).find((p) => fs.existsSync(p));
+  if (!local) throw new Error(`no build/Release/uplift.node and node-gyp-build is not installed`);
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  return require(local) as NativeAddon;
+}
+
+/**
+ * The addon, loaded on first use: UPLIFT_ADDON_PATH when set (bundled apps), else through
+ * node-gyp-build: a local build (build/Release) first, then the prebuilt binary for this
+ * platform (prebuilds/<platform>-<arch>/).
+ */
 export function native(): NativeAddon {
   if (addon) return addon;
+  const explicit = process.env.UPLIFT_ADDON_PATH;
+  if (explicit) {
+    if (!fs.existsSync(explicit)) {
+      throw new InternalError(`UPLIFT_ADDON_PATH names ${explicit}, which does not exist; point it at uplift.node ` +
+        "(a package's prebuilds/linux-x64/node.napi.glibc.node or build/Release/uplift.node)");
+    }
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    addon = require(explicit) as NativeAddon;
+    return addon;
+  }
   const root = packageRoot();
-  const candidates = [
-    process.env.UPLIFT_ADDON_PATH,
-    path.join(root, 'build', 'Release', 'uplift.node'),
-    path.join(root, 'build', 'Debug', 'uplift.node'),
-  ].filter((p): p is string => !!p);
-  const found = candidates.find((p) => fs.existsSync(p));
-  if (!found) {
+  try {
+    addon = loadFrom(root);
+  } catch (e) {
+    const why = String((e as Error).message ?? e).split('\n')[0];
     throw new InternalError(
-      `the uplift native addon is not built (looked in ${candidates.join(', ')}); run \`npm rebuild uplift\` ` +
-        '(it needs libcurl4-openssl-dev, rapidjson-dev and a C++ compiler; the build prints the apt-get command)',
+      `the uplift native addon could not be loaded from ${root} (${why}). There is no prebuilt binary for ` +
+        `${process.platform}-${process.arch}, or the install script did not run (npm --ignore-scripts, pnpm without ` +
+        '`onlyBuiltDependencies`): run `npm rebuild uplift` to build it from source (needs libcurl4-openssl-dev, ' +
+        'rapidjson-dev and a C++ compiler; the build prints the apt-get command). A bundled app: mark uplift as ' +
+        'external or set UPLIFT_ADDON_PATH to the uplift.node file.',
     );
   }
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  addon = require(found) as NativeAddon;
   return addon;
 }

@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Builds the native addon at `npm install` time, offline.
+// Builds the native addon at `npm install` time, offline, unless a prebuilt binary
+// (prebuilds/<platform>-<arch>/, loaded by node-gyp-build) matches and loads here: then
+// it compiles nothing. UPLIFT_BUILD_FROM_SOURCE=1 forces the source build.
 // 1. Checks the system packages the build needs (libcurl with OpenSSL, RapidJSON, a C++
 //    compiler, make, python3 for node-gyp). When some are missing: as root with apt-get,
 //    installs them; otherwise prints the exact command and stops with a clear message.
@@ -81,14 +83,42 @@ function nodeGyp() {
   }
 }
 
+// The prebuilt binary for this platform, when one matches and loads; else undefined.
+function usablePrebuild() {
+  if (process.env.UPLIFT_BUILD_FROM_SOURCE === '1') return undefined;
+  if (!fs.existsSync(path.join(root, 'prebuilds'))) return undefined;
+  process.env.PREBUILDS_ONLY = '1'; // node-gyp-build: ignore any local build/ directory
+  let file;
+  try {
+    file = require('node-gyp-build').path(root);
+  } catch {
+    process.stderr.write(`uplift: no prebuilt binary for ${process.platform}-${process.arch}; building from source\n`);
+    return undefined;
+  }
+  try {
+    require(file);
+  } catch (e) {
+    process.stderr.write(`uplift: the prebuilt binary does not load here (${String(e.message).split('\n')[0]}); building from source\n`);
+    return undefined;
+  }
+  return file;
+}
+
 function main() {
+  const prebuilt = usablePrebuild();
+  if (prebuilt) {
+    process.stdout.write(`uplift: using the prebuilt binary ${path.relative(root, prebuilt)}\n`);
+    return;
+  }
   ensureSystemPackages();
   const nodedir = nodeHeadersDir();
   if (!nodedir) {
     fail([
       `Node's headers (include/node/node_api.h) were not found beside ${process.execPath}.`,
-      'Install a Node.js distribution that ships its headers (the official tarballs and',
-      "Debian/NodeSource packages do), or set npm_config_nodedir to Node's install prefix.",
+      "Debian's and Ubuntu's own nodejs package keeps them in libnode-dev:",
+      '  sudo apt-get install libnode-dev',
+      'The official tarballs and NodeSource packages ship them; or set npm_config_nodedir',
+      "to Node's install prefix.",
     ]);
   }
   const gyp = nodeGyp();

@@ -27,6 +27,7 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
     o.maxConnectionsPerHost =
         static_cast<long>(GetNumber(opts, "maxConnectionsPerHost", o.maxConnectionsPerHost));
     o.tls.caFile = GetString(opts, "caFile");
+    o.tls.caPem = GetString(opts, "caPem");
     o.tls.insecureSkipVerify = GetBool(opts, "insecureSkipTlsVerify", false);
     JobOptions d = ToJobOptions(opts, JobOptions());
     o.retry = d.retry;

@@ -66,7 +66,8 @@ struct RetryPolicy {
 };
 
 struct TlsOptions {
-  std::string caFile;               // extra CA bundle (PEM); empty = system default
+  std::string caFile;               // CA bundle file (PEM); replaces caPem when set
+  std::string caPem;                // CA certificates in memory (PEM); empty = libcurl's default
   bool insecureSkipVerify = false;  // only when the caller asked for it by name
 };
 

@@ -3,11 +3,24 @@
 
 #include "retry.h"
 
+#include <cstdint>
+
 namespace uplift {
+
+namespace {
+// Seed for retry jitter only (not security): clock, thread slot and an address. Not
+// std::random_device, which would tie the binary to a newer glibc (arc4random, 2.36).
+uint64_t jitterSeed(int index) {
+  uint64_t t = static_cast<uint64_t>(
+      std::chrono::steady_clock::now().time_since_epoch().count());
+  uint64_t a = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&index));
+  return t ^ (a << 17) ^ (static_cast<uint64_t>(index) * 0x9E3779B97F4A7C15ull);
+}
+}  // namespace
 
 IoThread::IoThread(int index, CURLSH* share, const TlsOptions& tls, long maxConnectionsPerHost)
     : index_(index), share_(share), tls_(tls), multi_(curl_multi_init()),
-      rng_(std::random_device{}() + static_cast<unsigned>(index)) {
+      rng_(jitterSeed(index)) {
   curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, maxConnectionsPerHost);
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, maxConnectionsPerHost * 4);
   thread_ = std::thread([this] { run(); });

@@ -56,7 +56,11 @@ bool Transfer::prepare(CURLSH* share, const TlsOptions& tls, Error* err) {
   curl_easy_setopt(easy_, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(easy_, CURLOPT_ERRORBUFFER, errbuf_);
   curl_easy_setopt(easy_, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_1);
+#if LIBCURL_VERSION_NUM >= 0x075500  // 7.85.0
   curl_easy_setopt(easy_, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+  curl_easy_setopt(easy_, CURLOPT_PROTOCOLS, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, t.connectMs);
   curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
@@ -68,7 +72,16 @@ bool Transfer::prepare(CURLSH* share, const TlsOptions& tls, Error* err) {
   curl_easy_setopt(easy_, CURLOPT_NOPROGRESS, 0L);
   curl_easy_setopt(easy_, CURLOPT_XFERINFOFUNCTION, &Transfer::onProgress);
   curl_easy_setopt(easy_, CURLOPT_XFERINFODATA, this);
-  if (!tls.caFile.empty()) curl_easy_setopt(easy_, CURLOPT_CAINFO, tls.caFile.c_str());
+  if (!tls.caFile.empty()) {
+    curl_easy_setopt(easy_, CURLOPT_CAINFO, tls.caFile.c_str());
+  } else if (!tls.caPem.empty()) {
+#if LIBCURL_VERSION_NUM >= 0x074d00  // 7.77.0: CA certificates from memory
+    // The trust set is exactly this PEM (as Node's `ca`): no default file or directory.
+    curl_blob blob{const_cast<char*>(tls.caPem.data()), tls.caPem.size(), CURL_BLOB_COPY};
+    curl_easy_setopt(easy_, CURLOPT_CAINFO_BLOB, &blob);
+    curl_easy_setopt(easy_, CURLOPT_CAPATH, nullptr);
+#endif
+  }
   if (tls.insecureSkipVerify) {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
