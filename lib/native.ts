@@ -110,7 +110,7 @@ export function native(): NativeAddon {
   if (explicit) {
     if (!fs.existsSync(explicit)) {
       throw new InternalError(`UPLIFT_ADDON_PATH names ${explicit}, which does not exist; point it at uplift.node ` +
-        "(a package's prebuilds/linux-x64/node.napi.glibc.node or build/Release/uplift.node)");
+        "(a package's prebuilds/linux-x64/uplift.glibc.node or build/Release/uplift.node)");
     }
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     addon = require(explicit) as NativeAddon;

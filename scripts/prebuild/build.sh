@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the self-contained prebuild prebuilds/linux-x64/node.napi.glibc.node with
+# Builds the self-contained prebuild prebuilds/linux-x64/uplift.glibc.node with
 # prebuildify (Node-API: one binary for every Node >= 18): static libcurl (HTTP/HTTPS) and
 # OpenSSL 3 from scripts/prebuild/deps.sh, static libstdc++, only the Node-API entry points
 # exported. The compile runs in a staging copy, so the checkout's build/ stays as it was.
@@ -43,4 +43,4 @@ rm -rf prebuilds/linux-x64
 mkdir -p prebuilds
 cp -r "$stage/prebuilds/linux-x64" prebuilds/
 echo "prebuild: built prebuilds/linux-x64 in $((SECONDS - start)) s (deps: $prefix)"
-bash scripts/prebuild/check.sh prebuilds/linux-x64/node.napi.glibc.node
+bash scripts/prebuild/check.sh prebuilds/linux-x64/uplift.glibc.node

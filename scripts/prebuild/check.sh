@@ -9,7 +9,7 @@ max_glibc=${UPLIFT_MAX_GLIBC:-2.34}
 max_glibcxx=${UPLIFT_MAX_GLIBCXX:-3.4.29}
 fail=0
 
-highest() { objdump -T "$file" | grep -o "$1[0-9.]*" | sed "s/^$1//" | sort -uV | tail -1; }
+highest() { objdump -T "$file" | { grep -o "$1[0-9.]*" || true; } | sed "s/^$1//" | sort -uV | tail -1; }
 above() { [ -n "$1" ] && [ "$(printf '%s\n%s\n' "$1" "$2" | sort -V | tail -1)" != "$2" ]; }
 
 glibc=$(highest GLIBC_)

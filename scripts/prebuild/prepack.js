@@ -8,7 +8,7 @@ const fs = require('fs');
 const path = require('path');
 
 const root = path.resolve(__dirname, '..', '..');
-const target = path.join(root, 'prebuilds', 'linux-x64', 'node.napi.glibc.node');
+const target = path.join(root, 'prebuilds', 'linux-x64', 'uplift.glibc.node');
 if (fs.existsSync(target)) {
   process.stderr.write(`uplift prepack: packing the existing ${path.relative(root, target)}\n`);
 } else if (process.env.UPLIFT_SKIP_PREBUILD === '1' || process.platform !== 'linux' || process.arch !== 'x64') {

@@ -21,7 +21,7 @@ function makePackage(name: string, withPrebuild: boolean): string {
   symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'), 'dir');
   if (withPrebuild) {
     mkdirSync(join(pkg, 'prebuilds', 'linux-x64'), { recursive: true });
-    copyFileSync(built, join(pkg, 'prebuilds', 'linux-x64', 'node.napi.glibc.node'));
+    copyFileSync(built, join(pkg, 'prebuilds', 'linux-x64', 'uplift.glibc.node'));
   }
   return pkg;
 }
@@ -54,7 +54,7 @@ test('the install script uses a prebuild that loads and compiles nothing', () =>
   const pkg = makePackage('install-prebuild', true);
   const r = run(pkg, ['scripts/install.js']);
   expect(r.status).toBe(0);
-  expect(r.out).toContain('uplift: using the prebuilt binary prebuilds/linux-x64/node.napi.glibc.node');
+  expect(r.out).toContain('uplift: using the prebuilt binary prebuilds/linux-x64/uplift.glibc.node');
   expect(r.out).not.toMatch(/gyp info/);
   expect(existsSync(join(pkg, 'build'))).toBe(false);
 });

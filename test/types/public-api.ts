@@ -9,6 +9,10 @@ import { startSandbox } from '../../lib/sandbox';
 
 export async function contract(): Promise<void> {
   const engine = new Engine({ threads: 2, maxConnectionsPerHost: 8, retry: { maxAttempts: 3 }, timeouts: { stallMs: 1000 }, caFile: '/ca.pem' });
+  new Engine({ caStore: 'system' });
+  new Engine({ ca: ['-----BEGIN CERTIFICATE-----', Buffer.from('')] });
+  // @ts-expect-error caStore is 'node' or 'system'
+  new Engine({ caStore: 'windows' });
   const onProgress = (p: Progress): void => void (p.bytesSent + p.totalBytes + p.partsDone + p.partsTotal);
   const signal = new AbortController().signal;
 
