@@ -108,5 +108,5 @@ inroot "$last" 'npm install --silent --prefix /opt/pnpm pnpm@10 >/dev/null' || {
 for v in "${node_list[@]}"; do run_case "$v" npm; done
 run_case "$first" npm-ignore-scripts
 run_case "$last" pnpm
-[ "$fail" = 0 ] && echo "OK: ${#results[@]} install cases passed"
+[ "$fail" = 0 ] && echo "OK: ${#results[@]} install cases passed in ${SECONDS} s"
 exit "$fail"
