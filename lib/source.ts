@@ -13,7 +13,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { pipeline } from 'stream/promises';
-import { AbortError, InternalError, InvalidArgumentError, SourceError, TooLargeError, UpliftError } from './errors';
+import { AbortError, InternalError, InvalidArgumentError, SourceError, TooLargeError, UpliftError, withCallSite } from './errors';
 import { native, type NativeSource } from './native';
 import { statSource, type NormalizedSource } from './validate';
 
@@ -146,13 +146,15 @@ function pipeToNative(src: Extract<NormalizedSource, { kind: 'stream' }>, size: 
   const handle = new addon.Stream(size, bound, () => {
     if (!settled) stream.resume();
   });
+  let failure: unknown;
   const onData = (chunk: unknown): void => {
     if (settled) return;
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (!(bytes instanceof Uint8Array)) {
-      // a Readable-like object that emits objects: fail the upload, never throw in a listener
+      // an objectMode stream of objects: fail the upload (never throw in a listener)
       settled = true;
-      handle.fail(`the stream gave a ${describeChunk(chunk)} instead of bytes (Buffer, Uint8Array or string)`);
+      failure = notBytes(chunk);
+      handle.fail((failure as Error).message);
       stream.destroy();
       return;
     }
@@ -162,7 +164,6 @@ function pipeToNative(src: Extract<NormalizedSource, { kind: 'stream' }>, size: 
     settled = true;
     handle.end();
   };
-  let failure: unknown;
   const onError = (err: Error): void => {
     if (settled) return;
     settled = true;
@@ -187,24 +188,36 @@ function pipeToNative(src: Extract<NormalizedSource, { kind: 'stream' }>, size: 
 
 function describeChunk(chunk: unknown): string {
   if (chunk === null) return 'null';
-  if (typeof chunk !== 'object') return typeof chunk;
-  return (chunk as { constructor?: { name?: string } }).constructor?.name ?? 'object';
+  if (typeof chunk !== 'object') return `a ${typeof chunk}`;
+  const ctor = (chunk as { constructor?: { name?: string } }).constructor?.name;
+  return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
 }
 
 /**
- * Gives `err` (the engine's SourceError for a failed stream, which has no cause) the
- * stream's own error as `cause`. Returns `err`.
+ * The error of a natively streamed source that failed, from the engine's SourceError (which
+ * only has the message): a chunk that is not bytes gives the InvalidArgumentError found in JS
+ * (with `err`'s stack); a stream error becomes `err`'s `cause`. Other errors are returned as is.
  */
 export function withStreamCause(err: unknown, sources: readonly ResolvedSource[]): unknown {
   if (!(err instanceof SourceError) || err.code !== 'ERR_UPLIFT_FILE_NOT_READABLE' || err.cause !== undefined) return err;
   for (const s of sources) {
     const f = s.streamError?.();
-    if (f !== undefined) {
-      Object.defineProperty(err, 'cause', { value: f, writable: true, configurable: true, enumerable: false });
-      break;
-    }
+    if (f === undefined) continue;
+    if (f instanceof InvalidArgumentError) return withCallSite(f, err);
+    Object.defineProperty(err, 'cause', { value: f, writable: true, configurable: true, enumerable: false });
+    break;
   }
   return err;
+}
+
+/** The error for a stream chunk that is not bytes (an objectMode stream of objects). */
+function notBytes(chunk: unknown): InvalidArgumentError {
+  const what = describeChunk(chunk);
+  return new InvalidArgumentError(
+    `Expected a stream of bytes (Buffer, Uint8Array or string chunks) for source but the stream gave ${what}; ` +
+      'an objectMode Readable must push Buffers or strings',
+    { field: 'source', received: `a stream that gave ${what}` },
+  );
 }
 
 /** The SourceError of a stream that failed, with the stream's error as `cause`. */
@@ -248,11 +261,7 @@ async function spool(
     const counter = async function* (source: AsyncIterable<unknown>) {
       for await (const chunk of source) {
         const b = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-        if (!(b instanceof Uint8Array)) {
-          throw new InvalidArgumentError(`Expected a stream of bytes (Buffer, Uint8Array or string) for source but it gave a ${describeChunk(chunk)}`, {
-            field: 'source', received: `a stream of ${describeChunk(chunk)}`,
-          });
-        }
+        if (!(b instanceof Uint8Array)) throw notBytes(chunk);
         seen += b.byteLength;
         if (seen > cap) {
           if (src.size !== undefined && seen > src.size) {

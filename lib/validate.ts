@@ -219,10 +219,10 @@ export function checkHeaders(field: string, h: unknown): Record<string, string> 
       throw invalid(at, 'a header name made of RFC 7230 token characters (no spaces, colons, CR, LF or NUL)', name);
     }
     const prev = seen.get(name.toLowerCase());
-    // Header values are never shown (a custom auth header holds a credential under any name).
+    // Header string values are never shown (a custom auth header holds a credential under any name).
     if (prev !== undefined) throw invalid(at, `a header name not already given as ${JSON.stringify(prev)}`, value, { hideValue: true });
     seen.set(name.toLowerCase(), name);
-    if (typeof value !== 'string') throw invalid(at, 'a string header value', value, { hideValue: true });
+    if (typeof value !== 'string') throw invalid(at, 'a string header value', value);
     if (BAD_HEADER_VALUE_RE.test(value)) throw invalid(at, 'a header value without CR, LF, NUL or other control characters', value, { hideValue: true });
     out[name] = value;
   }
@@ -320,8 +320,8 @@ export function checkKnownKeys(field: string, obj: Record<string, unknown>, know
     const hint = guess ? ` (did you mean ${JSON.stringify(guess)}?)` : '';
     throw new InvalidArgumentError(
       `Unknown option ${JSON.stringify(key)} in ${field}${hint}; known options are: ${known.join(', ')}`,
-      // the value of an unknown key is never shown: a misspelled credential (tokne) holds a secret
-      { field: `${field}.${key}`, received: describe(obj[key], key, { hideValue: true }) },
+      // describe() hides the value of a key named like a credential, misspellings (tokne) included
+      { field: `${field}.${key}`, received: describe(obj[key], key) },
     );
   }
 }
@@ -368,14 +368,6 @@ function checkReadable(field: string, v: unknown): Readable {
   if (!isReadableLike(v)) throw invalid(field, 'a Readable stream', v);
   const s = v as Readable & { readableEnded?: boolean; destroyed?: boolean };
   if (s.readableEnded === true || s.destroyed === true) throw invalid(field, 'a Readable that has not ended or been destroyed', v);
-  const state = (s as { _readableState?: { objectMode?: unknown } })._readableState;
-  if (s.readableObjectMode === true || state?.objectMode === true) {
-    throw new InvalidArgumentError(
-      `Expected a byte stream (a Readable of Buffers or strings) for ${field} but received a Readable in objectMode; ` +
-        'pass a stream of bytes, e.g. Readable.from(chunks, { objectMode: false })',
-      { field, received: 'a Readable in objectMode' },
-    );
-  }
   return v;
 }
 
