@@ -76,7 +76,7 @@ function quietUpload(size: number, sent: number): { req: ClientRequest; response
 async function postFile(route: string, data: Buffer, fields: Record<string, string> = {}, timeoutMs = 10_000): Promise<{ status: number; body: string }> {
   const form = new FormData();
   for (const [k, v] of Object.entries(fields)) form.append(k, v);
-  form.append('audio', new Blob([data], { type: 'audio/wav' }), 'take.wav');
+  form.append('audio', new Blob([new Uint8Array(data)], { type: 'audio/wav' }), 'take.wav');
   const r = await fetch(`${server.url}${route}`, { method: 'POST', body: form, signal: AbortSignal.timeout(timeoutMs) });
   return { status: r.status, body: await r.text() };
 }

@@ -139,10 +139,11 @@ describe('credentials in bad options are never echoed', () => {
   });
 
   test('a bad custom auth header: neither the message nor received shows its value', async () => {
-    for (const headers of [
+    const cases: Record<string, string>[] = [
       { 'X-Custom-Auth': `${value}\r\nX-Injected: 1` },
       { 'X-Custom-Auth': value, 'x-custom-auth': value },
-    ]) {
+    ];
+    for (const headers of cases) {
       const e = await putPresigned('http://127.0.0.1:1/x', Buffer.from('a'), { headers }).then(() => undefined, (x: unknown) => x);
       expect(e).toBeInstanceOf(InvalidArgumentError);
       const err = e as InvalidArgumentError;
