@@ -84,6 +84,16 @@ function packageRoot(): string {
   return path.resolve(__dirname, '..');
 }
 
+/** prebuilds/<platform>-<arch>/*.node for this libc (what node-gyp-build would pick), when it is not installed. */
+function prebuildIn(root: string): string | undefined {
+  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  if (!fs.existsSync(dir)) return undefined;
+  const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+  const musl = process.platform === 'linux' && !header?.glibcVersionRuntime;
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.node') && f.includes('.musl.') === musl);
+  return file ? path.join(dir, file) : undefined;
+}
+
 function loadFrom(root: string): NativeAddon {
   let nodeGypBuild: ((dir: string) => unknown) | undefined;
   try {
@@ -93,10 +103,11 @@ function loadFrom(root: string): NativeAddon {
     nodeGypBuild = undefined; // a bundle or a tree without it: local builds only
   }
   if (nodeGypBuild) return nodeGypBuild(root) as NativeAddon;
-  const local = ['Release', 'Debug'].map((d) => path.join(root, 'build', d, 'uplift.node')).find((p) => fs.existsSync(p));
-  if (!local) throw new Error(`no build/Release/uplift.node and node-gyp-build is not installed`);
+  const found = ['Release', 'Debug'].map((d) => path.join(root, 'build', d, 'uplift.node')).find((p) => fs.existsSync(p)) ??
+    prebuildIn(root);
+  if (!found) throw new Error(`no build/Release/uplift.node and no prebuild for ${process.platform}-${process.arch}`);
   // eslint-disable-next-line @typescript-eslint/no-var-requires
-  return require(local) as NativeAddon;
+  return require(found) as NativeAddon;
 }
 
 /**

@@ -83,6 +83,16 @@ function nodeGyp() {
   }
 }
 
+// prebuilds/<platform>-<arch>/*.node for this libc, for a tree without node-gyp-build.
+function prebuildIn() {
+  const dir = path.join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  if (!fs.existsSync(dir)) return undefined;
+  const report = process.report && process.report.getReport();
+  const musl = process.platform === 'linux' && !(report && report.header && report.header.glibcVersionRuntime);
+  const file = fs.readdirSync(dir).find((f) => f.endsWith('.node') && f.includes('.musl.') === musl);
+  return file ? path.join(dir, file) : undefined;
+}
+
 // The prebuilt binary for this platform, when one matches and loads; else undefined.
 function usablePrebuild() {
   if (process.env.UPLIFT_BUILD_FROM_SOURCE === '1') return undefined;
@@ -91,9 +101,12 @@ function usablePrebuild() {
   let file;
   try {
     file = require('node-gyp-build').path(root);
-  } catch {
-    process.stderr.write(`uplift: no prebuilt binary for ${process.platform}-${process.arch}; building from source\n`);
-    return undefined;
+  } catch (e) {
+    if (e && e.code === 'MODULE_NOT_FOUND' && /node-gyp-build/.test(e.message)) file = prebuildIn();
+    if (!file) {
+      process.stderr.write(`uplift: no prebuilt binary for ${process.platform}-${process.arch}; building from source\n`);
+      return undefined;
+    }
   }
   try {
     require(file);
