@@ -12,7 +12,7 @@ beforeAll(async () => { redis = await startRedis(); });
 afterAll(async () => { await redis?.stop(); });
 
 test('the two-worker example uploads every job once through its worker processes', async () => {
-  const env = { ...process.env, REDIS_URL: `redis://127.0.0.1:${redis.port}`, JOBS: '12' };
+  const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: `redis://127.0.0.1:${redis.port}`, JOBS: '12' };
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, [path.join(ROOT, 'examples/queue/demo.js')], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
