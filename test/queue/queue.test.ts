@@ -318,6 +318,32 @@ test('close() with a deadline stops a running upload and puts the job back witho
   expect(sb.objects().filter((o) => o.md5 === f.md5)).toHaveLength(1);
 });
 
+test('the limiter is per vendor: Plaud jobs are held to 2 per second while Scripe jobs run at once', async () => {
+  const name = uniqueName();
+  const w = inProcessWorker(name, {
+    concurrency: 4,
+    limiter: { plaud: { max: 2, duration: 1000 } },
+    clients: {
+      plaud: plaud.client({ token: sb.credentials.plaud.token, baseUrl: sb.urls.plaud }),
+      scripe: scripe.client({ apiKey: sb.credentials.scripe.apiKey, baseUrl: sb.urls.scripe }),
+    },
+  });
+  await w.ready();
+  const q = queue(name);
+  const f = writeFile('limited.wav', 2048);
+  const t0 = Date.now();
+  const plaudJobs = await Promise.all([0, 1, 2, 3, 4, 5].map(() => q.add({ vendor: 'plaud', source: f.path })));
+  const scripeJobs = await Promise.all([0, 1, 2, 3, 4, 5].map(() => q.add({ vendor: 'scripe', source: f.path })));
+  const scripeDone = await Promise.all(scripeJobs.map((j) => settled(q, j.id!)));
+  const plaudDone = await Promise.all(plaudJobs.map((j) => settled(q, j.id!)));
+  for (const j of [...scripeDone, ...plaudDone]) expect(await j.getState()).toBe('completed');
+  const startedPlaud = plaudDone.map((j) => j.processedOn! - t0).sort((a, b) => a - b);
+  const lastScripe = Math.max(...scripeDone.map((j) => j.finishedOn! - t0));
+  // 6 Plaud jobs at 2 per second: the 5th and 6th start 2 s windows after the first
+  expect(startedPlaud[5] - startedPlaud[0]).toBeGreaterThanOrEqual(1800);
+  expect(lastScripe).toBeLessThan(startedPlaud[5]);
+});
+
 test('add() checks its job: vendor, source, required options, and no credential or worker-owned option', async () => {
   const q = queue(uniqueName());
   const f = writeFile('check.wav', 10);
