@@ -1,7 +1,7 @@
-// The published types resolve for every entry point (uplift, uplift/express, uplift/sandbox)
-// under TypeScript's moduleResolution node (node10, the default for module commonjs),
-// node16 (CommonJS and ESM files) and bundler. A throwaway project links this package as
-// node_modules/uplift and runs tsc on it (needs types/ from `npm run build:ts`).
+// The published types resolve for every entry point (uplift, uplift/express, uplift/sandbox,
+// uplift/queue) under TypeScript's moduleResolution node (node10, the default for module
+// commonjs), node16 (CommonJS and ESM files) and bundler. A throwaway project links this
+// package as node_modules/uplift and runs tsc on it (needs types/ from `npm run build:ts`).
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +15,11 @@ const useAll = `
 import { Engine, putPresigned, UpliftError, type EngineOptions } from 'uplift';
 import { uploadToVendor } from 'uplift/express';
 import { startSandbox, type Sandbox } from 'uplift/sandbox';
+import { createUploadQueue, type UploadQueue } from 'uplift/queue';
 const o: EngineOptions = { caStore: 'node' };
-export const used: [typeof Engine, typeof putPresigned, typeof UpliftError, typeof uploadToVendor, typeof startSandbox, Sandbox | undefined, EngineOptions] =
-  [Engine, putPresigned, UpliftError, uploadToVendor, startSandbox, undefined, o];
+export const used: [typeof Engine, typeof putPresigned, typeof UpliftError, typeof uploadToVendor, typeof startSandbox, Sandbox | undefined,
+  typeof createUploadQueue, UploadQueue | undefined, EngineOptions] =
+  [Engine, putPresigned, UpliftError, uploadToVendor, startSandbox, undefined, createUploadQueue, undefined, o];
 // a wrong use must fail, so the types are real and not \`any\`
 // @ts-expect-error threads is a number
 export const bad: EngineOptions = { threads: 'two' };
