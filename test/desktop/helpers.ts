@@ -120,3 +120,58 @@ export const NO_PROXY_ENV = {
   http_proxy: undefined, HTTP_PROXY: undefined, https_proxy: undefined, HTTPS_PROXY: undefined,
   no_proxy: undefined, NO_PROXY: undefined, all_proxy: undefined, ALL_PROXY: undefined,
 };
+
+/**
+ * A loopback PUT sink that counts every body byte as it arrives (all requests together), so
+ * a test can measure the rate on the wire; answers 200 with an S3-style ETag.
+ */
+export interface CountingSink {
+  url: string;
+  /** body bytes received so far, all requests */
+  bytes: number;
+  /** completed requests: path and size */
+  done: { path: string; bytes: number }[];
+  /** bytes received at each sample (see sample()) */
+  close(): Promise<void>;
+}
+
+export async function startCountingSink(): Promise<CountingSink> {
+  const sockets = new Set<net.Socket>();
+  const sink = { url: '', bytes: 0, done: [] as { path: string; bytes: number }[] } as CountingSink;
+  const server = http.createServer((req, res) => {
+    let n = 0;
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      sink.bytes += c.length;
+    });
+    req.on('end', () => {
+      sink.done.push({ path: (req.url ?? '').split('?')[0], bytes: n });
+      res.writeHead(200, { etag: `"${n.toString(16).padStart(32, '0')}"`, 'content-length': '0' });
+      res.end();
+    });
+  });
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  sink.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  sink.close = () => new Promise<void>((resolve) => {
+    for (const s of sockets) s.destroy();
+    server.close(() => resolve());
+  });
+  return sink;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Bytes per second the sink received between two moments `fromMs` and `toMs` after now. */
+export async function measureRate(sink: CountingSink, fromMs: number, toMs: number): Promise<number> {
+  await sleep(fromMs);
+  const b0 = sink.bytes;
+  const t0 = process.hrtime.bigint();
+  await sleep(toMs - fromMs);
+  const b1 = sink.bytes;
+  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  return (b1 - b0) / secs;
+}
