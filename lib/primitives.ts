@@ -81,7 +81,11 @@ export interface UploadPresignedPartsResult { parts: { partNumber: number; etag:
 
 const UPLOAD_KEYS = [...COMMON_KEYS, 'retry', 'timeouts', 'spoolLimitBytes', 'streamBufferBytes', 'md5', 'proxy', 'noProxy', 'maxBytesPerSecond', 'controller'];
 
-export interface CheckedCommon extends CommonOptions<Engine> { job: NativeJobOptions; spoolLimitBytes?: number; streamBufferBytes?: number; computeMd5: boolean }
+export interface CheckedCommon extends CommonOptions<Engine> {
+  job: NativeJobOptions; spoolLimitBytes?: number; streamBufferBytes?: number; computeMd5: boolean;
+  /** The call's own proxy / noProxy options as given (for the calls a flow makes itself). */
+  proxyOptions?: { proxy?: string | false; noProxy?: string | string[] };
+}
 
 /** @internal Checks the common upload options (vendor clients use it too). */
 export function checkUploadCommon(field: string, opts: unknown, extraKeys: readonly string[]): CheckedCommon {
@@ -90,7 +94,13 @@ export function checkUploadCommon(field: string, opts: unknown, extraKeys: reado
   checkKnownKeys(field, o, [...UPLOAD_KEYS, ...extraKeys]);
   const common = checkCommon<Engine>(o, { field, isEngine });
   const job: NativeJobOptions = { retry: checkRetry(`${field}.retry`, o.retry), timeouts: checkTimeouts(`${field}.timeouts`, o.timeouts) };
-  if (o.proxy !== undefined || o.noProxy !== undefined) job.proxy = resolveProxy(field, o.proxy, o.noProxy);
+  let proxyOptions: CheckedCommon['proxyOptions'];
+  if (o.proxy !== undefined || o.noProxy !== undefined) {
+    job.proxy = resolveProxy(field, o.proxy, o.noProxy);
+    proxyOptions = {};
+    if (o.proxy !== undefined) proxyOptions.proxy = o.proxy as string | false;
+    if (o.noProxy !== undefined) proxyOptions.noProxy = o.noProxy as string | string[];
+  }
   if (o.maxBytesPerSecond !== undefined) {
     const cap = checkBandwidth(`${field}.maxBytesPerSecond`, o.maxBytesPerSecond);
     if (cap !== null) job.maxBytesPerSecond = cap;
@@ -100,6 +110,7 @@ export function checkUploadCommon(field: string, opts: unknown, extraKeys: reado
     job.control = o.controller.nativeControl();
   }
   const out: CheckedCommon = { ...common, job, computeMd5: o.md5 === undefined ? true : checkBoolean(`${field}.md5`, o.md5) };
+  if (proxyOptions) out.proxyOptions = proxyOptions;
   if (o.spoolLimitBytes !== undefined) out.spoolLimitBytes = checkInteger(`${field}.spoolLimitBytes`, o.spoolLimitBytes, { min: 0 });
   if (o.streamBufferBytes !== undefined) out.streamBufferBytes = checkInteger(`${field}.streamBufferBytes`, o.streamBufferBytes, { min: 64 * 1024, max: 2 ** 40 });
   return out;
