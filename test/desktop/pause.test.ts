@@ -94,6 +94,45 @@ test('abort while paused rejects at once with AbortError', async () => {
   expect(err).toMatchObject({ code: 'ERR_UPLIFT_ABORTED' });
 });
 
+test('a connection the server drops during a long pause is retried without using up attempts', async () => {
+  // a server that drops a request whose body stops for 400 ms (as S3 does after ~20 s)
+  let requests = 0;
+  const stored: number[] = [];
+  const server = http.createServer((req, res) => {
+    requests++;
+    let n = 0;
+    let idle = setTimeout(() => req.socket.destroy(), 400);
+    req.on('data', (c: Buffer) => {
+      n += c.length;
+      clearTimeout(idle);
+      idle = setTimeout(() => req.socket.destroy(), 400);
+    });
+    req.on('end', () => {
+      clearTimeout(idle);
+      stored.push(n);
+      res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef"' });
+      res.end();
+    });
+    req.on('close', () => clearTimeout(idle));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/long-pause.bin`;
+  try {
+    const ctl = new UploadController({ paused: true });
+    const up = putPresigned(url, randomBytes(256 * 1024), { engine: engine(), controller: ctl, retry: { maxAttempts: 1, baseDelayMs: 50, maxDelayMs: 100 } });
+    await sleep(2000);
+    expect(stored).toEqual([]);
+    ctl.resume();
+    const r = await up;
+    expect(r.status).toBe(200);
+    expect(requests).toBeGreaterThan(1);
+    expect(stored).toEqual([256 * 1024]);
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+});
+
 test('bad controller options are InvalidArgumentError', async () => {
   expect(() => new UploadController({ maxBytesPerSecond: 10 })).toThrow(InvalidArgumentError);
   expect(() => new UploadController({ paused: 'yes' as unknown as boolean })).toThrow(/options\.paused/);

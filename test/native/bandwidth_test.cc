@@ -73,8 +73,8 @@ TEST(TokenBucket, UnusedBytesGoBack) {
   TokenBucket b(1024 * 1024);
   std::this_thread::sleep_for(std::chrono::milliseconds(60));
   uint64_t n = grantFrom({&b}, 1 << 20);
-  ASSERT_GT(n, 0u);
-  EXPECT_EQ(b.available(1 << 20), 0u);
+  ASSERT_GT(n, 40000u);
+  EXPECT_LT(b.available(1 << 20), 4096u);  // only what refilled since
   b.giveBack(n);
   EXPECT_GE(b.available(1 << 20), n - 1);
 }
