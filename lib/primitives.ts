@@ -9,7 +9,7 @@ import { isUploadController, type UploadController } from './controller';
 import { checkBandwidth } from './engine';
 import { resolveProxy } from './proxy';
 import { runNative, safeProgress } from './run';
-import { resolveSource, type ResolvedSource } from './source';
+import { resolveSource, withStreamCause, type ResolvedSource } from './source';
 import {
   checkBoolean, checkCommon, checkContentType, checkFunction, checkHeaders, checkInteger, checkKnownKeys, checkSource, checkString, checkUrl,
   COMMON_KEYS, invalid, isPlainObject, type CommonOptions,
@@ -147,6 +147,8 @@ async function withSource<T>(source: unknown, common: CheckedCommon, fn: (s: Res
   });
   try {
     return await fn(resolved);
+  } catch (e) {
+    throw withStreamCause(e, [resolved]);
   } finally {
     await resolved.release();
   }
