@@ -109,7 +109,7 @@ void IoThread::failOrRetry(std::shared_ptr<Transfer> t, Error err) {
   t->markFailure(now);
   bool budget = t->attempt() < policy.maxAttempts;
   // A connection the server dropped while the upload was paused does not use up attempts.
-  if (!budget && t->job().paused()) budget = true;
+  if (!budget && (t->job().paused() || t->pausedInAttempt())) budget = true;
   if (!budget && policy.maxElapsedMs > 0) {
     budget = now - t->firstFailure() < std::chrono::milliseconds(policy.maxElapsedMs);
   }

@@ -76,6 +76,7 @@ bool Transfer::prepare(CURLSH* share, const TlsOptions& tls, Error* err) {
   }
   applyProxy(easy_, job_->options().proxy, req_.url, tls);
   gated_ = false;
+  pausedInAttempt_ = false;
 
   if (headerList_) {
     curl_slist_free_all(headerList_);
@@ -191,7 +192,10 @@ size_t Transfer::readBody(const BodyRange& range, uint64_t* pos, char* buf, size
   if (job_->cancelled()) return CURL_READFUNC_ABORT;
   if (*pos >= range.length || !range.source) return 0;
   size_t want = static_cast<size_t>(std::min<uint64_t>(max, range.length - *pos));
-  if (thread_ && job_->paused()) return gate();
+  if (thread_ && job_->paused()) {
+    pausedInAttempt_ = true;
+    return gate();
+  }
   uint64_t granted = thread_ ? grantFrom(job_->buckets(), want) : want;
   if (granted == 0) return gate();
   auto giveBack = [this](uint64_t n) {

@@ -48,6 +48,8 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   void setThread(IoThread* thread) { thread_ = thread; }
   // Held back by a bandwidth cap or a paused upload (its I/O thread unpauses it).
   bool gated() const { return gated_; }
+  // True when this attempt was held by a paused upload at some point.
+  bool pausedInAttempt() const { return pausedInAttempt_; }
   void clearGate() { gated_ = false; }
   // True when every bandwidth bucket of the job has bytes to give now.
   bool hasTokens() const;
@@ -78,6 +80,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   int streamHold_ = 0;          // hold on a StreamSource body, moved as bytes are sent
   bool waitingForData_ = false; // paused until the stream producer pushes more
   bool gated_ = false;          // paused by a bandwidth cap or pause()
+  bool pausedInAttempt_ = false;
   bool failedBefore_ = false;
   std::chrono::steady_clock::time_point firstFailure_;
   const HttpRequest req_;
