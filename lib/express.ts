@@ -26,7 +26,7 @@ import { Transform, type TransformCallback } from 'stream';
 import { AbortError, InvalidArgumentError, TimeoutError, TooLargeError, UnsupportedTypeError, UpliftError } from './errors';
 import type { Source } from './primitives';
 import { redact, redactValue } from './redact';
-import { checkInteger, checkString, invalid, isPlainObject } from './validate';
+import { checkInteger, checkSignal, checkString, invalid, isPlainObject } from './validate';
 
 /** A client with `uploadFile(source, options)`: Plaud, Kore, Scripe, Heify, or your own. */
 export interface SingleFileClient {
@@ -310,13 +310,19 @@ export function uploadToVendor(options: UploadToVendorOptions): UpliftRequestHan
   const publicResult = options.publicResult ?? ((f: UploadedFormFile) => redactValue(f.result));
   if (typeof publicResult !== 'function') throw invalid('options.publicResult', 'a function (file) => value', publicResult);
 
+  const userSignal = isPlainObject(vo) && vo.signal !== undefined ? checkSignal('options.vendorOptions.signal', vo.signal) : undefined;
   const slots = new Slots(limits.maxConcurrentUploads);
   return (req, res, next) => {
-    handle(req, res, next, { client: c, ticketFlow, vendorOptions: vo, limits, respond, publicResult, slots });
+    handle(req, res, next, { client: c, ticketFlow, vendorOptions: vo, limits, respond, publicResult, slots, userSignal });
   };
 }
 
-interface Config { client: VendorClient; ticketFlow: boolean; vendorOptions?: VendorOptionsArg; limits: CheckedLimits; respond: boolean; publicResult: (file: UploadedFormFile) => unknown; slots: Slots }
+interface Config {
+  client: VendorClient; ticketFlow: boolean; vendorOptions?: VendorOptionsArg; limits: CheckedLimits; respond: boolean;
+  publicResult: (file: UploadedFormFile) => unknown; slots: Slots;
+  /** `vendorOptions.signal`, checked once (a signal-like object is followed by a real AbortSignal). */
+  userSignal?: AbortSignal;
+}
 
 function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: ServerResponse, next: (err?: unknown) => void, cfg: Config): void {
   const { limits } = cfg;
@@ -333,7 +339,7 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
   let idleTimer: NodeJS.Timeout | undefined;
 
   let bb: ReturnType<typeof Busboy> | undefined;
-  const userSignal = isPlainObject(cfg.vendorOptions) ? (cfg.vendorOptions.signal as AbortSignal | undefined) : undefined;
+  const userSignal = cfg.userSignal;
   const cleanup = (): void => {
     if (idleTimer) clearInterval(idleTimer);
     req.off('close', onClose);

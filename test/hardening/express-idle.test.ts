@@ -4,7 +4,7 @@
 // field smaller than the file answers 400 ERR_UPLIFT_SIZE_MISMATCH like the other vendors.
 import type { ClientRequest, IncomingMessage } from 'node:http';
 import express from 'express';
-import { eka, Engine, kore } from '../../lib';
+import { eka, Engine, kore, plaud } from '../../lib';
 import { uploadToVendor } from '../../lib/express';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
 import { listen, MiB, multipartHead, randomBuffer, rawPost, waitFor, type Running } from '../express/helpers';
@@ -12,22 +12,24 @@ import { listen, MiB, multipartHead, randomBuffer, rawPost, waitFor, type Runnin
 let sb: Sandbox;
 let engine: Engine;
 let server: Running;
-/** Vendor uploads the /kore-two route started, in order. */
-const started: Promise<unknown>[] = [];
+/** Vendor uploads the /kore-two and /plaud-two routes started, in order. */
+const started: Record<string, Promise<unknown>[]> = { kore: [], plaud: [] };
 const IDLE_MS = 300;
 
 beforeAll(async () => {
   sb = await startSandbox();
   engine = new Engine({ retry: { maxAttempts: 1 } });
   const koreClient = kore.client({ apiKey: sb.credentials.kore.apiKey, baseUrl: sb.urls.kore, engine });
-  const watched = {
+  const plaudClient = plaud.client({ token: sb.credentials.plaud.token, baseUrl: sb.urls.plaud, engine });
+  /** Kore spools a file of known size; Plaud streams it through the native window. */
+  const watched = (name: 'kore' | 'plaud', c: { uploadFile(s: never, o: never): Promise<unknown> }) => ({
     uploadFile(src: never, opts?: never): Promise<unknown> {
-      const p = koreClient.uploadFile(src, opts as never);
+      const p = c.uploadFile(src, opts as never);
       p.catch(() => {});
-      started.push(p);
+      started[name].push(p);
       return p;
     },
-  };
+  });
   /** Holds its slot for 1.5 s before uploading (a slow vendor). */
   const slow = {
     async uploadFile(src: never, opts?: never): Promise<unknown> {
@@ -37,7 +39,11 @@ beforeAll(async () => {
   };
   const app = express();
   app.post('/kore-two', uploadToVendor({
-    client: watched, vendorOptions: { fileContext: 'bulkImport' },
+    client: watched('kore', koreClient as never), vendorOptions: { fileContext: 'bulkImport' },
+    limits: { maxConcurrentUploads: 2, idleTimeoutMs: IDLE_MS, lingerMs: 100 },
+  }));
+  app.post('/plaud-two', uploadToVendor({
+    client: watched('plaud', plaudClient as never),
     limits: { maxConcurrentUploads: 2, idleTimeoutMs: IDLE_MS, lingerMs: 100 },
   }));
   app.post('/kore-slow', uploadToVendor({
@@ -57,8 +63,8 @@ afterAll(async () => {
 });
 
 /** A POST that announces `size` bytes, sends `sent` of them, then goes quiet. */
-function quietUpload(size: number, sent: number): { req: ClientRequest; response: Promise<{ status: number; body: string }> } {
-  const req = rawPost(`${server.url}/kore-two`);
+function quietUpload(route: string, size: number, sent: number): { req: ClientRequest; response: Promise<{ status: number; body: string }> } {
+  const req = rawPost(`${server.url}${route}`);
   const response = new Promise<{ status: number; body: string }>((resolve, reject) => {
     req.on('response', (res: IncomingMessage) => {
       let body = '';
@@ -81,12 +87,13 @@ async function postFile(route: string, data: Buffer, fields: Record<string, stri
   return { status: r.status, body: await r.text() };
 }
 
-test('quiet clients holding every slot are answered 408 and free their slots; the next upload goes through', async () => {
-  const quiet = [quietUpload(MiB, 3 * 1024), quietUpload(MiB, 3 * 1024)];
+test.each(['kore', 'plaud'] as const)('%s: quiet clients holding every slot are answered 408 and free their slots; the next upload goes through', async (vendor) => {
+  const route = `/${vendor}-two`;
+  const quiet = [quietUpload(route, MiB, 3 * 1024), quietUpload(route, MiB, 3 * 1024)];
   try {
-    await waitFor(() => started.length === 2, 5000, 'both quiet uploads holding a slot');
+    await waitFor(() => started[vendor].length === 2, 5000, 'both quiet uploads holding a slot');
     const t0 = Date.now();
-    const next = await postFile('/kore-two', randomBuffer(5000));
+    const next = await postFile(route, randomBuffer(5000));
     expect(next.status).toBe(200);
     expect(Date.now() - t0).toBeLessThan(8000);
     for (const q of quiet) {
@@ -97,7 +104,7 @@ test('quiet clients holding every slot are answered 408 and free their slots; th
       expect(body.error.limit).toBe('idleTimeoutMs');
     }
     // the quiet clients' vendor uploads were aborted, not left running
-    for (const p of started.slice(0, 2)) {
+    for (const p of started[vendor].slice(0, 2)) {
       const e = await p.then(() => undefined, (x: unknown) => x as { code?: string });
       expect(e?.code).toBe('ERR_UPLIFT_ABORTED');
     }
@@ -119,4 +126,18 @@ test('Eka with a size field smaller than the file: 400 ERR_UPLIFT_SIZE_MISMATCH 
   const r = await postFile('/eka', randomBuffer(5000), { size: '100' });
   expect(r.status).toBe(400);
   expect((JSON.parse(r.body) as { error: { code: string } }).error.code).toBe('ERR_UPLIFT_SIZE_MISMATCH');
+});
+
+test('a vendorOptions.signal whose aborted getter throws: uploadToVendor throws InvalidArgumentError at setup', () => {
+  const boom = new Error('getter exploded');
+  const signal = { get aborted(): boolean { throw boom; }, addEventListener() {}, removeEventListener() {} };
+  let e: unknown;
+  try {
+    uploadToVendor({ client: { uploadFile: async () => ({}) }, vendorOptions: { signal } });
+  } catch (x) {
+    e = x;
+  }
+  expect((e as { code?: string }).code).toBe('ERR_UPLIFT_INVALID_ARGUMENT');
+  expect((e as { field?: string }).field).toBe('options.vendorOptions.signal');
+  expect((e as Error).cause).toBe(boom);
 });
