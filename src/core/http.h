@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "source.h"
+
+struct x509_store_st;  // OpenSSL's X509_STORE
 
 namespace uplift {
 
@@ -68,9 +71,14 @@ struct RetryPolicy {
   long maxElapsedMs = 0;
 };
 
+/** caPem parsed once into a certificate store that every TLS connection shares; null when
+ *  empty or unparsable (the engine then hands libcurl the PEM text itself). */
+std::shared_ptr<::x509_store_st> parseCaStore(const std::string& pem);
+
 struct TlsOptions {
   std::string caFile;               // CA bundle file (PEM); replaces caPem when set
   std::string caPem;                // CA certificates in memory (PEM); empty = libcurl's default
+  std::shared_ptr<::x509_store_st> caStore;  // caPem parsed (Engine sets it), shared by connections
   bool insecureSkipVerify = false;  // only when the caller asked for it by name
 };
 

@@ -5,10 +5,34 @@
 #include "proxy.h"
 #include "stream_source.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
 #include <cctype>
 #include <cstring>
 
 namespace uplift {
+
+std::shared_ptr<::x509_store_st> parseCaStore(const std::string& pem) {
+  X509_STORE* store = X509_STORE_new();
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  int added = 0;
+  if (store && bio) {
+    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+      if (X509_STORE_add_cert(store, cert) == 1) ++added;
+      X509_free(cert);
+    }
+  }
+  ERR_clear_error();  // the read loop ends on "no start line"
+  if (bio) BIO_free(bio);
+  if (added == 0) {
+    if (store) X509_STORE_free(store);
+    return nullptr;
+  }
+  return std::shared_ptr<::x509_store_st>(store, [](X509_STORE* s) { X509_STORE_free(s); });
+}
 
 namespace {
 constexpr long kUploadBufferBytes = 512 * 1024;  // measured ~15% faster than 64 KiB
@@ -78,9 +102,22 @@ bool Transfer::prepare(CURLSH* share, const TlsOptions& tls, Error* err) {
   } else if (!tls.caPem.empty()) {
 #if LIBCURL_VERSION_NUM >= 0x074d00  // 7.77.0: CA certificates from memory
     // The trust set is exactly this PEM (as Node's `ca`): no default file or directory.
-    curl_blob blob{const_cast<char*>(tls.caPem.data()), tls.caPem.size(), CURL_BLOB_COPY};
-    curl_easy_setopt(easy_, CURLOPT_CAINFO_BLOB, &blob);
     curl_easy_setopt(easy_, CURLOPT_CAPATH, nullptr);
+    bool shared = false;
+    if (tls.caStore) {
+      // The engine's parsed store goes into each new TLS context (OpenSSL builds of libcurl).
+      auto install = +[](CURL*, void* sslctx, void* store) -> CURLcode {
+        SSL_CTX_set1_cert_store(static_cast<SSL_CTX*>(sslctx), static_cast<X509_STORE*>(store));
+        return CURLE_OK;
+      };
+      shared = curl_easy_setopt(easy_, CURLOPT_SSL_CTX_DATA, tls.caStore.get()) == CURLE_OK &&
+               curl_easy_setopt(easy_, CURLOPT_SSL_CTX_FUNCTION, install) == CURLE_OK;
+      if (shared) curl_easy_setopt(easy_, CURLOPT_CAINFO, nullptr);  // skip loading a default file
+    }
+    if (!shared) {
+      curl_blob blob{const_cast<char*>(tls.caPem.data()), tls.caPem.size(), CURL_BLOB_COPY};
+      curl_easy_setopt(easy_, CURLOPT_CAINFO_BLOB, &blob);
+    }
 #endif
   }
   if (tls.insecureSkipVerify) {
