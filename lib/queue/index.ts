@@ -318,8 +318,14 @@ export function createUploadWorker(options: UploadWorkerOptions): UploadWorker {
       await journal.delete();
       throw new bull.UnrecoverableError(failureText(cancelled()));
     }
-    const data = checkJobData(job.data);
-    if (data.vendor !== vendor) throw new bull.UnrecoverableError(`ERR_UPLIFT_INVALID_ARGUMENT: job.vendor is ${data.vendor} but the job is in the ${vendor} queue`);
+    let data: UploadJobData;
+    try {
+      // jobs added by other producers (plain BullMQ) are checked as add() checks them
+      data = checkJobData(job.data);
+      if (data.vendor !== vendor) throw invalid('job.vendor', `'${vendor}' (the job is in the ${vendor} queue)`, data.vendor);
+    } catch (e) {
+      throw new bull.UnrecoverableError(failureText(e));
+    }
     // one signal for "cancelled" (BullMQ's) and "shutting down" (ours)
     const ac = new AbortController();
     const onCancel = (): void => ac.abort(new AbortError('cancelled', 'the job was cancelled'));

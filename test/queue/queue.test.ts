@@ -233,6 +233,21 @@ test('a wrong vendor token fails the job once, without retries; the failure is t
   expect(sb.log.entries({ target: 'plaud', op: 'presign' })).toHaveLength(1);
 });
 
+test('a job added through plain BullMQ with bad data fails once as invalid, never reaching the vendor', async () => {
+  const name = uniqueName();
+  const w = inProcessWorker(name, { clients: { plaud: plaud.client({ token: sb.credentials.plaud.token, baseUrl: sb.urls.plaud }) } });
+  await w.ready();
+  const q = queue(name);
+  const f = writeFile('raw.wav', 100);
+  sb.log.clear();
+  const raw = await q.queue('plaud').add('plaud', { vendor: 'plaud', source: f.path, options: { signal: 'x' } }, { attempts: 3 });
+  const j = await settled(q, raw.id!);
+  expect(await j.getState()).toBe('failed');
+  expect(j.attemptsMade).toBe(1);
+  expect(j.failedReason).toMatch(/^ERR_UPLIFT_INVALID_ARGUMENT: job\.options\.signal/);
+  expect(sb.log.entries({ target: 'plaud' })).toEqual([]);
+});
+
 test('a network failure is retried by BullMQ and then succeeds', async () => {
   const name = uniqueName();
   const engine = new Engine({ retry: { maxAttempts: 1 } });
