@@ -42,10 +42,12 @@ void presign(const OpContext& ctx, const std::string& txnId,
   r.headers = {{"Authorization", "Bearer " + stringOr(spec, "token")}};
   std::string extra = stringOr(spec, "extraDataJson");
   r.jsonBody = extra.empty() ? "{}" : "{\"extraData\":" + extra + "}";
-  callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
+  callJson(*ctx.engine, ctx.job, std::move(r), [done, txnId](const Error& e, JsonPtr doc, const HttpResponse&) {
     EkaTicket t;
     if (!e.code.empty()) return done(e, t);
     Error re = readEkaPresign(*doc, &t);
+    // An answer without txn_id keeps the caller's (the transaction is the one asked for).
+    if (t.txnId.empty()) t.txnId = txnId;
     done(re, t);
   });
 }

@@ -1,6 +1,8 @@
 // Plaud: presign -> parts -> complete.
 #include "plaud.h"
 
+#include <cctype>
+
 #include "../parts_math.h"
 #include "../primitives.h"
 #include "readers.h"
@@ -110,6 +112,8 @@ Error readPlaudComplete(const Json& d, const std::string& md5, JsonPtr* result) 
     return badResponse(kVendor, "complete-upload", "FileId and DownloadUrl");
   }
   getString(d, "FileMd5", &fileMd5);
+  // Hex digits compare without regard to case (a server may answer upper-case hex).
+  for (char& ch : fileMd5) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (!fileMd5.empty() && !md5.empty() && fileMd5 != md5) {
     return makeError(codes::kIntegrity, "Plaud stored a file whose MD5 " + fileMd5 +
                                             " differs from the uploaded bytes' " + md5);

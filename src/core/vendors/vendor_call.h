@@ -5,6 +5,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "../engine.h"
 #include "../json.h"
@@ -43,6 +44,10 @@ void vendorErrorFields(const std::string& body, std::string* code, std::string* 
 
 // A typed error for a JSON answer that lacks a field the flow needs.
 Error badResponse(const char* vendor, const char* step, const std::string& what);
+
+// The header names (lowercase) a SigV4 presigned URL signs: its X-Amz-SignedHeaders query
+// parameter, percent-decoded and split at ';'. *found is false when the URL has none.
+std::vector<std::string> signedHeaderNames(const std::string& url, bool* found);
 
 // Joins a base URL and a path without doubling the slash.
 std::string joinUrl(const std::string& base, const std::string& path);
