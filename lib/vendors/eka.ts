@@ -21,11 +21,12 @@ import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard, nameOfSource,
   pickEngine, runOp, withSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
+import { EKA_DEFAULT_CONCURRENCY } from './facts';
 
 /** Default API host. */
 export const EKA_DEFAULT_BASE_URL = 'https://api.eka.care';
-/** Files in flight by default. */
-export const EKA_DEFAULT_CONCURRENCY = 4;
+// from the one table the engine uses too (src/core/vendors/facts.json)
+export { EKA_DEFAULT_CONCURRENCY };
 /** S3's longest object key, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 1024;
 /** Printable ASCII without whitespace, '/', '\\', '?', '#', '&', '%': safe in a query string. */

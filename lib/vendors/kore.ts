@@ -18,17 +18,10 @@ import {
   nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
-const MiB = 1024 * 1024;
-/** Files of this many bytes or more go through a chunked session: 25 MB read as 25,000,000. */
-export const KORE_SINGLE_LIMIT_BYTES = 25_000_000;
-/** Default chunk size: 8 MiB. */
-export const KORE_DEFAULT_CHUNK_BYTES = 8 * MiB;
-/** Largest chunk sent: 25 MB read as 25,000,000 bytes. */
-export const KORE_MAX_CHUNK_BYTES = 25_000_000;
-/** Most chunks in one session. */
-export const KORE_MAX_CHUNKS = 10000;
-/** Chunks in flight by default. */
-export const KORE_DEFAULT_CONCURRENCY = 4;
+import { KORE_DEFAULT_CHUNK_BYTES, KORE_DEFAULT_CONCURRENCY, KORE_MAX_CHUNK_BYTES, KORE_MAX_CHUNKS, KORE_SINGLE_LIMIT_BYTES } from './facts';
+
+// The limits and defaults come from the one table the engine uses too (src/core/vendors/facts.json).
+export { KORE_DEFAULT_CHUNK_BYTES, KORE_DEFAULT_CONCURRENCY, KORE_MAX_CHUNK_BYTES, KORE_MAX_CHUNKS, KORE_SINGLE_LIMIT_BYTES };
 /** A stored session this close to its expirationDate is not reused (ms). */
 const SESSION_MARGIN_MS = 60_000;
 /** Extensions Kore accepts (lowercase, without the dot). */

@@ -189,10 +189,10 @@ export class ScripeClient {
         const { contentType, cap } = capOf(explicit !== undefined ? 'options.contentType' : 'the inferred content type', type);
         const limit = checkMaxSize('options.maxSizeBytes', options?.maxSizeBytes, cap, contentType) ?? cap;
         if (limit !== undefined && r.size > limit) throw tooLarge(r.size, limit, contentType);
-        if (r.size === 0) throw new InvalidArgumentError('the source is empty; Scripe takes files of at least 1 byte (maxSizeBytes >= 1)', { field: 'source', received: '0 bytes' });
         // the exact size: right whether the URL caps the size or signs the Content-Length
+        // (an empty file asks for 1, the least Scripe takes)
         const out = await runOp<ScripeUploadFileResult>(pickEngine(common, this.#engine), 'scripe.uploadFile', {
-          baseUrl: this.baseUrl, apiKey: this.#apiKey, apiVersion: this.apiVersion, source: r.native, contentType, maxSizeBytes: r.size,
+          baseUrl: this.baseUrl, apiKey: this.#apiKey, apiVersion: this.apiVersion, source: r.native, contentType, maxSizeBytes: Math.max(1, r.size),
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job })
           .catch((e: unknown) => { throw typeRefused(e, contentType, cap !== undefined); });
         return {

@@ -120,26 +120,17 @@ void putTicket(const OpContext& c, const JsonPtr& ticket, const std::shared_ptr<
   putPresigned(*c.engine, c.job, std::move(ps), std::move(done));
 }
 
-// Request a URL right before the PUT (it lives 5 minutes); one that expired before the PUT
-// finished is requested again once and the whole file re-sent.
-void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source,
-                   const std::string& contentType, bool again, OpDone done) {
-  presign(c, [c, source, contentType, again, done](const Error& e, JsonPtr ticket) {
+// Request a URL right before the PUT (it lives 5 minutes), then PUT the whole file.
+void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, const std::string& contentType,
+                   OpDone done) {
+  presign(c, [c, source, contentType, done](const Error& e, JsonPtr ticket) {
     if (!e.code.empty()) return done(e, nullptr);
-    putTicket(c, ticket, source, contentType, codes::kBadResponse,
-              [c, source, contentType, again, ticket, done](const Error& pe, PutResult& r) {
-                if (pe.code == codes::kUrlExpired && !again && !c.job->cancelled()) {
-                  return presignAndPut(c, source, contentType, true, done);
-                }
-                if (!pe.code.empty()) {
-                  Error out = pe;
-                  if (out.code == codes::kUrlExpired) out.message += " (requested a new URL once; it expired too)";
-                  return done(out, nullptr);
-                }
-                put(*ticket, *ticket, "bytes", r.bytes);
-                put(*ticket, *ticket, "md5", r.md5);
-                done(Error(), ticket);
-              });
+    putTicket(c, ticket, source, contentType, codes::kBadResponse, [ticket, done](const Error& pe, PutResult& r) {
+      if (!pe.code.empty()) return done(pe, nullptr);
+      put(*ticket, *ticket, "bytes", r.bytes);
+      put(*ticket, *ticket, "md5", r.md5);
+      done(Error(), ticket);
+    });
   });
 }
 
@@ -150,8 +141,12 @@ void heifyUploadFile(const OpContext& ctx, OpDone done) {
   const rapidjson::Value* ref = member(*ctx.spec, "source");
   std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
   if (!source) return done(err, nullptr);
-  presignAndPut(ctx, source, stringOr(*ctx.spec, "contentType", "application/octet-stream"), false,
-                std::move(done));
+  OpContext c = ctx;
+  std::string contentType = stringOr(*ctx.spec, "contentType", "application/octet-stream");
+  // a URL that expired before the PUT finished is requested again once and the file re-sent
+  presignAgainOnce(
+      ctx.job, [c, source, contentType](bool, OpDone d) { presignAndPut(c, source, contentType, std::move(d)); },
+      "requested a new URL once; it expired too", std::move(done));
 }
 
 void heifyUpload(const OpContext& ctx, OpDone done) {

@@ -7,6 +7,7 @@
 #include "../batch.h"
 #include "../digest.h"
 #include "../parts_math.h"
+#include "facts.h"
 #include "readers.h"
 #include "vendor_call.h"
 
@@ -15,9 +16,10 @@ namespace uplift::vendors {
 namespace {
 
 constexpr const char* kVendor = "Kore.ai";
-constexpr uint64_t kDefaultChunk = 8ull << 20;
-// Kore's "25 MB" read as the smaller 25,000,000 bytes (it may be 26,214,400).
-constexpr uint64_t kSingleLimit = 25000000;
+// From the one facts table (facts.json): the TypeScript layer reads the same values.
+constexpr uint64_t kDefaultChunk = facts::kKoreDefaultChunkBytes;
+constexpr uint64_t kSingleLimit = facts::kKoreSingleLimitBytes;
+constexpr int kConcurrency = static_cast<int>(facts::kKoreDefaultConcurrency);
 
 Headers auth(const rapidjson::Value& spec) { return {{"x-api-key", stringOr(spec, "apiKey")}}; }
 
@@ -110,6 +112,17 @@ struct KoreRun {
 
 void runSession(const std::shared_ptr<KoreRun>& run);
 
+// The digest starts right before the first bytes go (a stream's window is held from then).
+void ensureDigest(const std::shared_ptr<KoreRun>& run) {
+  if (!run->digest) run->digest = startDigest(run->ctx, run->source);
+}
+
+// Ends the run: bytes and md5 added to out once the digest is ready (or the error passed on).
+void endRun(const std::shared_ptr<KoreRun>& run, const Error& e, JsonPtr out) {
+  if (!run->digest) return run->done(e, nullptr);
+  withDigest(run->digest, run->source, e, out, run->done);
+}
+
 // One multipart POST; a 413 (the vendor's limit is lower than ours) goes chunked, once.
 void single(const std::shared_ptr<KoreRun>& run) {
   const OpContext& ctx = run->ctx;
@@ -127,20 +140,21 @@ void single(const std::shared_ptr<KoreRun>& run) {
   r.form.fileName = stringOr(spec, "fileName", "file");
   r.form.fileContentType = stringOr(spec, "contentType");
   r.form.file = BodyRange{source, 0, source->size()};
+  ensureDigest(run);
   callJson(*ctx.engine, ctx.job, std::move(r), [run](const Error& e, JsonPtr doc, const HttpResponse& resp) {
     if (!e.code.empty()) {
       if (resp.status == 413 && !run->fellBack && !run->source->isStream() && !run->ctx.job->cancelled()) {
         run->fellBack = true;
         return runSession(run);
       }
-      return withDigest(run->digest, run->source, e, nullptr, run->done);
+      return endRun(run, e, nullptr);
     }
     run->ctx.job->partDone();
     readFileAnswer("upload", doc, [run](const Error& re, JsonPtr out) {
-      if (!re.code.empty()) return withDigest(run->digest, run->source, re, nullptr, run->done);
+      if (!re.code.empty()) return endRun(run, re, nullptr);
       put(*out, *out, "mode", std::string("single"));
       put(*out, *out, "chunks", 1);
-      withDigest(run->digest, run->source, Error(), out, run->done);
+      endRun(run, Error(), out);
     });
   });
 }
@@ -204,7 +218,7 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId, const std::s
   std::string contentType = stringOr(spec, "contentType");
   BatchSpec b;
   b.count = todo->size();
-  b.concurrency = concurrencyOf(spec, 4);
+  b.concurrency = concurrencyOf(spec, kConcurrency);
   b.makeRequest = [=](size_t k) {
     size_t i = (*todo)[k];
     HttpRequest req;
@@ -296,17 +310,18 @@ void runComplete(const std::shared_ptr<KoreRun>& run) {
         err.message += run->resent ? " (the missing chunks were sent again once; still missing)"
                                    : " (a stream cannot be read again to re-send them)";
       }
-      return withDigest(run->digest, run->source, err, nullptr, run->done);
+      return endRun(run, err, nullptr);
     }
     put(*out, *out, "mode", std::string("chunked"));
     put(*out, *out, "chunks", partCount(run->source->size(), run->chunkSize));
-    withDigest(run->digest, run->source, Error(), out, run->done);
+    endRun(run, Error(), out);
   });
 }
 
 void runChunks(const std::shared_ptr<KoreRun>& run, std::vector<size_t> chunks) {
+  ensureDigest(run);
   sendChunks(run->ctx, run->sessionId, run->source, run->chunkSize, std::move(chunks), [run](const Error& e) {
-    if (!e.code.empty()) return withDigest(run->digest, run->source, e, nullptr, run->done);
+    if (!e.code.empty()) return endRun(run, e, nullptr);
     runComplete(run);
   });
 }
@@ -314,7 +329,7 @@ void runChunks(const std::shared_ptr<KoreRun>& run, std::vector<size_t> chunks) 
 void runSession(const std::shared_ptr<KoreRun>& run) {
   uint64_t size = run->source->size();
   startSession(run->ctx, size, partCount(size, run->chunkSize), [run](const Error& e, JsonPtr session) {
-    if (!e.code.empty()) return withDigest(run->digest, run->source, e, nullptr, run->done);
+    if (!e.code.empty()) return endRun(run, e, nullptr);
     run->sessionId = stringOr(*session, "sessionId");
     runChunks(run, run->todo);
   });
@@ -393,7 +408,6 @@ void koreUploadFile(const OpContext& ctx, OpDone done) {
   run->chunkSize = uint64Or(spec, "chunkSizeBytes", kDefaultChunk);
   run->sessionId = stringOr(spec, "sessionId");
   run->todo = chunkList(spec, static_cast<size_t>(partCount(run->source->size(), run->chunkSize)));
-  run->digest = startDigest(ctx, run->source);
   // spec.sessionId: a stored session (resume) -> its missing chunks, then complete.
   if (!run->sessionId.empty()) return runChunks(run, run->todo);
   if (run->source->size() < uint64Or(spec, "singleLimitBytes", kSingleLimit)) return single(run);

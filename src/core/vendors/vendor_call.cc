@@ -38,6 +38,18 @@ std::string percentDecode(const std::string& s) {
 
 }  // namespace
 
+void presignAgainOnce(const std::shared_ptr<Job>& job, Attempt attempt, std::string note, OpDone done) {
+  attempt(false, [job, attempt, note, done](const Error& e, JsonPtr out) {
+    if (e.code != codes::kUrlExpired || job->cancelled()) return done(e, out);
+    attempt(true, [note, done](const Error& e2, JsonPtr out2) {
+      if (e2.code != codes::kUrlExpired) return done(e2, out2);
+      Error last = e2;
+      last.message += " (" + note + ")";
+      done(last, nullptr);
+    });
+  });
+}
+
 std::vector<std::string> signedHeaderNames(const std::string& url, bool* found) {
   std::vector<std::string> names;
   *found = false;
