@@ -86,6 +86,17 @@ function checkMinted(v: unknown): HeifyUpload {
   };
 }
 
+/**
+ * The x-amz-meta-* headers for the ids that are set. upload() and uploadFile() do not use it:
+ * they send exactly the headers the URL's X-Amz-SignedHeaders lists (see 'heify.upload').
+ */
+export function heifyMetaHeaders(u: Pick<HeifyUpload, 'configurationId' | 'evaluatorId' | 'participantId'>): [string, string][] {
+  const h: [string, string][] = [['x-amz-meta-configuration_id', u.configurationId]];
+  if (u.evaluatorId) h.push(['x-amz-meta-evaluator_id', u.evaluatorId]);
+  if (u.participantId) h.push(['x-amz-meta-participant_id', u.participantId]);
+  return h;
+}
+
 /** Letters outside what NFKD decomposes to ASCII, spelled in ASCII. */
 const SPELLED: Readonly<Record<string, string>> = {
   ß: 'ss', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ø: 'o', Ø: 'O', ł: 'l', Ł: 'L', đ: 'd', Đ: 'D', ð: 'd', Ð: 'D', þ: 'th', Þ: 'TH', ı: 'i',
