@@ -199,7 +199,7 @@ export class KoreClient {
     common: ReturnType<typeof checkUpload>, site: Error,
   ): Promise<KoreUploadFileResult> {
     const engine = pickEngine(common, this.#engine);
-    const signal = common.signal ? { signal: common.signal } : {};
+    const signal = { ...(common.signal ? { signal: common.signal } : {}), ...common.proxyOptions };
     let rec = await journal.load(VENDOR, fp);
     let session: KoreSession;
     const stored = rec ? (rec.presign as unknown as KoreSession) : undefined;

@@ -261,7 +261,7 @@ export class PlaudClient {
       ticket = rec.presign as unknown as PlaudTicket;
       debug(`plaud: resuming ${ticket.fileId} with ${Object.keys(rec.parts).length} of ${ticket.parts.length} parts stored`);
     } else {
-      ticket = await this.presign({ fileSize: r.size, fileType, engine, ...(common.signal ? { signal: common.signal } : {}) });
+      ticket = await this.presign({ fileSize: r.size, fileType, engine, ...(common.signal ? { signal: common.signal } : {}), ...common.proxyOptions });
       rec = await journal.start(VENDOR, fp, ticket as unknown as Record<string, unknown>, { fileType });
     }
     // the engine's flow, given the stored ticket and parts: sends the others, then completes

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "addon_data.h"
+#include "control.h"
 #include "engine_wrap.h"
 #include "stream_wrap.h"
 
@@ -35,6 +36,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", EngineWrap::Init(env, data));
   exports.Set("Stream", StreamWrap::Init(env, data));
   exports.Set("curlVersion", Napi::Function::New(env, CurlVersion));
+  exports.Set("createControl", Napi::Function::New(env, CreateControl));
   exports.Set("trackSpoolDir", Napi::Function::New(env, TrackSpoolDir));
   exports.Set("untrackSpoolDir", Napi::Function::New(env, UntrackSpoolDir));
   return exports;
