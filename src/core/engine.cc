@@ -60,6 +60,7 @@ std::shared_ptr<Job> Engine::newJob(JobOptions opts, const std::string& host) {
                              [](const std::weak_ptr<Job>& w) { return w.expired(); }),
               jobs_.end());
   jobs_.push_back(job);
+  if (job->options().timeouts.overallMs > 0) threads_[static_cast<size_t>(index)]->watchDeadline(job);
   return job;
 }
 

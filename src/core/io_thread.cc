@@ -64,6 +64,30 @@ void IoThread::unpause(std::shared_ptr<Transfer> t) {
   curl_multi_wakeup(multi_);
 }
 
+void IoThread::watchDeadline(const std::shared_ptr<Job>& job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    deadlines_.emplace(job->deadline(), job);
+  }
+  curl_multi_wakeup(multi_);
+}
+
+void IoThread::expireDeadlines() {
+  std::vector<std::shared_ptr<Job>> due;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto now = Clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      if (auto j = deadlines_.begin()->second.lock()) due.push_back(std::move(j));
+      deadlines_.erase(deadlines_.begin());
+    }
+  }
+  for (auto& j : due) {
+    if (!j->cancelled()) j->cancel(j->overallTimeoutError());
+  }
+}
+
 void IoThread::stop(const Error& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -114,7 +138,7 @@ void IoThread::failOrRetry(std::shared_ptr<Transfer> t, Error err) {
       return;
     }
   }
-  if (t->job().pastDeadline() && err.code != codes::kAborted) {
+  if (t->job().pastDeadline() && err.code != codes::kAborted && err.timeoutKind != "overall") {
     std::string was = err.message;
     err.code = codes::kTimeout;
     err.timeoutKind = "overall";
@@ -153,8 +177,7 @@ void IoThread::completed(CURL* easy, CURLcode rc) {
       err.timeoutKind = "stall";
       err.retryable = true;
     } else if (t->job().pastDeadline()) {
-      err = makeError(codes::kTimeout, "the upload did not finish within the overall timeout");
-      err.timeoutKind = "overall";
+      err = t->job().overallTimeoutError();
     } else {
       err = makeError(codes::kInternal, "the transfer was stopped for an unknown reason");
     }
@@ -212,6 +235,14 @@ long IoThread::pollTimeoutMs() {
     if (ms < 0) ms = 0;
     if (ms < timeout) timeout = static_cast<long>(ms);
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!deadlines_.empty()) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadlines_.begin()->first -
+                                                                    Clock::now())
+                  .count();
+    if (ms < 0) ms = 0;
+    if (ms < timeout) timeout = static_cast<long>(ms);
+  }
   return timeout;
 }
 
@@ -261,6 +292,7 @@ void IoThread::run() {
       waiting_.erase(waiting_.begin());
       start(std::move(t));
     }
+    expireDeadlines();
     sweepCancelled();
 
     int running = 0;

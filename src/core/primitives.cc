@@ -7,6 +7,7 @@
 
 #include "batch.h"
 #include "digest.h"
+#include "stream_source.h"
 
 namespace uplift {
 
@@ -37,6 +38,7 @@ struct Join {
     if (!e.code.empty()) {
       if (fromTransfer) {
         stopDigest->store(true);
+        if (StreamSource* s = asStream(source)) s->wakeWaiters();  // a parked digest sees it
       } else if (!stopDigest->load()) {
         job->cancel(e);  // the source failed: stop the transfer too
       }
@@ -59,21 +61,23 @@ std::string xmlTag(const std::string& body, const std::string& tag) {
 template <class Result>
 void startDigest(Engine& engine, const std::shared_ptr<Job>& job, const BodyRange& range,
                  bool wanted, const std::shared_ptr<Join<Result>>& join) {
-  if (!wanted || !range.source) {
+  // A stream is always checked for its end (hash=false when no MD5 was asked for), so a
+  // stream longer than its size fails even when the request never reads it (size 0).
+  if ((!wanted && !asStream(range.source)) || !range.source) {
     if (!range.source) join->result.md5 = "d41d8cd98f00b204e9800998ecf8427e";  // empty body
     join->arrive(Error(), job, false);
     return;
   }
   digestAsync(
       engine, job, range,
-      [join, job](const Error& e, const std::string& md5) {
-        if (e.code.empty()) {
+      [join, job, wanted](const Error& e, const std::string& md5) {
+        if (e.code.empty() && wanted) {
           std::lock_guard<std::mutex> lock(join->mu);
           join->result.md5 = md5;
         }
         join->arrive(e, job, false);
       },
-      join->stopDigest);
+      join->stopDigest, wanted);
 }
 
 }  // namespace
@@ -235,15 +239,18 @@ void uploadPresignedParts(Engine& engine, const std::shared_ptr<Job>& job, Parts
     }
     run->arrive(e);
   });
-  if (!spec.computeMd5) return run->arrive(Error());
-  digestAsync(engine, job, BodyRange{source, 0, source->size()},
-              [run](const Error& e, const std::string& md5) {
-                if (e.code.empty()) {
-                  std::lock_guard<std::mutex> lock(run->mu);
-                  run->result.md5 = md5;
-                }
-                run->arrive(e);
-              });
+  bool wanted = spec.computeMd5;
+  if (!wanted && !asStream(source)) return run->arrive(Error());
+  digestAsync(
+      engine, job, BodyRange{source, 0, source->size()},
+      [run, wanted](const Error& e, const std::string& md5) {
+        if (e.code.empty() && wanted) {
+          std::lock_guard<std::mutex> lock(run->mu);
+          run->result.md5 = md5;
+        }
+        run->arrive(e);
+      },
+      nullptr, wanted);
 }
 
 }  // namespace uplift

@@ -250,6 +250,7 @@ int Transfer::onProgress(void* self, curl_off_t, curl_off_t dlnow, curl_off_t, c
     t->lastActivity_ = now;
     return 0;
   }
+  if (t->job_->pastDeadline()) return 1;
   if (t->waitingForData_) {
     t->lastActivity_ = now;  // waiting for the stream's producer is not a network stall
     return 0;
