@@ -149,6 +149,31 @@ void IoThread::failOrRetry(std::shared_ptr<Transfer> t, Error err) {
   t->finish(err);
 }
 
+namespace {
+
+// A peer (a broken proxy or gateway) may answer 2xx before it read the body: curl then stops
+// sending and reports success. An upload succeeds only when every body byte went out.
+// Not retried: such a peer answers the same way again (documented in the README).
+Error checkWholeBodySent(CURL* easy, Transfer& t) {
+  curl_off_t sent = 0, want = -1;
+  curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+  curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_UPLOAD_T, &want);
+  if (want <= 0 || sent >= want) return Error();
+  const HttpRequest& req = t.request();
+  Error e = makeError(
+      codes::kBadResponse,
+      req.method + " answered HTTP " + std::to_string(t.response().status) + " after only " +
+          std::to_string(sent) + " of the " + std::to_string(want) +
+          " request body bytes were sent, so the upload is not complete (a proxy or gateway "
+          "that answers before reading the body?)");
+  e.httpStatus = t.response().status;
+  e.partNumber = req.partNumber;
+  e.requestId = t.response().header("x-amz-request-id");
+  return e;
+}
+
+}  // namespace
+
 void IoThread::completed(CURL* easy, CURLcode rc) {
   auto it = active_.find(easy);
   if (it == active_.end()) return;
@@ -165,10 +190,12 @@ void IoThread::completed(CURL* easy, CURLcode rc) {
   curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &reused);
 
   Error err;
-  if (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_READ_ERROR) {
-    if (!t->localError().code.empty()) {
-      err = t->localError();
-    } else if (t->job().cancelled()) {
+  if (rc != CURLE_OK && !t->localError().code.empty()) {
+    err = t->localError();  // the source failed, or the answer was too long
+    err.curlCode = rc;
+    err.partNumber = t->request().partNumber;
+  } else if (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_READ_ERROR) {
+    if (t->job().cancelled()) {
       err = cancelError(*t);
     } else if (t->stalled()) {
       err = makeError(codes::kTimeout, "no bytes moved for " +
@@ -176,6 +203,13 @@ void IoThread::completed(CURL* easy, CURLcode rc) {
                                            " ms (stall timeout)");
       err.timeoutKind = "stall";
       err.retryable = true;
+    } else if (t->responseTimedOut()) {
+      err = makeError(codes::kTimeout,
+                      "the server's answer did not end within " +
+                          std::to_string(t->job().options().timeouts.responseMs) +
+                          " ms after the request was sent (timeouts.responseMs)");
+      err.timeoutKind = "response";
+      err.httpStatus = t->response().status;
     } else if (t->job().pastDeadline()) {
       err = t->job().overallTimeoutError();
     } else {
@@ -186,6 +220,7 @@ void IoThread::completed(CURL* easy, CURLcode rc) {
   } else {
     bool connected = connectUs > 0 || status > 0;
     err = classifyOutcome(rc, t->errorText(), connected, t->request(), t->response());
+    if (err.code.empty()) err = checkWholeBodySent(easy, *t);
   }
   bool ok = err.code.empty();
   t->endAttempt(ok);

@@ -3,6 +3,7 @@
 #include "primitives.h"
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 
 #include "batch.h"
@@ -12,6 +13,40 @@
 namespace uplift {
 
 namespace {
+
+bool isHex32(const std::string& s) {
+  if (s.size() != 32) return false;
+  for (char c : s) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+std::string lowered(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// S3 answers a single PUT or POST with ETag = the quoted hex MD5 of the object, unless the
+// object is encrypted with SSE-KMS or SSE-C (then the ETag is not an MD5). When the answer
+// has such an ETag and we hashed what was sent, they must agree.
+Error checkMd5Etag(const Headers& headers, const std::string& md5) {
+  if (md5.empty()) return Error();
+  std::string etag, sse;
+  bool customerKey = false;
+  for (const auto& h : headers) {
+    if (h.first == "etag" && etag.empty()) etag = h.second;
+    if (h.first == "x-amz-server-side-encryption") sse = lowered(h.second);
+    if (h.first == "x-amz-server-side-encryption-customer-algorithm") customerKey = true;
+  }
+  if (etag.size() != 34 || etag.front() != '"' || etag.back() != '"') return Error();
+  std::string hex = lowered(etag.substr(1, 32));
+  if (!isHex32(hex) || sse.rfind("aws:kms", 0) == 0 || customerKey) return Error();
+  if (hex == md5) return Error();
+  return makeError(codes::kIntegrity, "the server's ETag " + etag +
+                                          " is not the MD5 of the bytes sent (" + md5 +
+                                          "): the stored object differs from the source");
+}
 
 // Joins the transfer side and the digest side of a single-body job.
 template <class Result>
@@ -26,6 +61,7 @@ struct Join {
   // Stops the digest when the transfer failed, without cancelling the job: a vendor flow
   // may go on with the same job (e.g. re-presign an expired URL and PUT again).
   std::shared_ptr<std::atomic<bool>> stopDigest = std::make_shared<std::atomic<bool>>(false);
+  Headers answerHeaders;  // of the successful answer, for the ETag check
 
   // fromTransfer: the error (if any) came from the transfer side.
   void arrive(const Error& e, const std::shared_ptr<Job>& job, bool fromTransfer) {
@@ -45,6 +81,7 @@ struct Join {
     }
     if (!last) return;
     if (err.code.empty() && source) err = source->checkUnchanged();
+    if (err.code.empty()) err = checkMd5Etag(answerHeaders, result.md5);
     job->maybeEmitProgress(true);
     done(err, result);
   }
@@ -102,6 +139,7 @@ void putPresigned(Engine& engine, const std::shared_ptr<Job>& job, PutSpec spec,
       join->result.etag = resp.header("etag");
       join->result.bytes = resp.bytesSent;
       join->result.headers = resp.headers;
+      join->answerHeaders = resp.headers;
       join->result.body = resp.body;
       join->result.attempts = resp.attempts;
       job->partDone();
@@ -132,6 +170,7 @@ void postPresignedForm(Engine& engine, const std::shared_ptr<Job>& job, FormSpec
       join->result.bytes = resp.bytesSent;
       join->result.body = resp.body;
       join->result.attempts = resp.attempts;
+      join->answerHeaders = resp.headers;
       join->result.location = resp.header("location");
       if (join->result.location.empty()) join->result.location = xmlTag(resp.body, "Location");
       job->partDone();

@@ -4,7 +4,9 @@
 // ERR_UPLIFT_SIZE_MISMATCH for every size, 0 included.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -227,6 +229,42 @@ TEST(EngineStream, AStreamLongerThanItsSizeFailsForEverySize) {
     s->end();
     ASSERT_TRUE(put.wait(5000));
     EXPECT_EQ(put.error().code, codes::kSizeMismatch) << put.error().message;
+  }
+}
+
+TEST(EngineStream, CancelAtRandomMomentsOfPushAndDrainAlwaysSettles) {
+  // Push, drain, digest parking and cancel interleaved at random: every job settles, once.
+  TestServer server;
+  Engine engine(fastEngineOptions());
+  std::mt19937 rng(20261130);
+  const std::string data = pseudoRandomBytes(512 * kKiB, 64);
+  for (int round = 0; round < 40; ++round) {
+    SCOPED_TRACE(round);
+    auto s = std::make_shared<StreamSource>(data.size(), 64 * kKiB);  // a small window
+    auto job = engine.newJob(engine.defaultJobOptions());
+    Outcome<PutResult> out;
+    putPresigned(engine, job, streamPut(server.url("/r"), s, round % 2 == 0), out.callback());
+    size_t stopAt = std::uniform_int_distribution<size_t>(0, data.size())(rng);
+    int cancelAfterUs = std::uniform_int_distribution<int>(0, 20000)(rng);
+    std::atomic<bool> drained{true};
+    s->setOnDrain([&drained] { drained = true; });
+    std::thread producer([&] {
+      for (size_t at = 0; at < stopAt;) {
+        if (!drained.load()) {
+          if (out.wait(1)) break;
+          continue;
+        }
+        size_t n = std::min<size_t>(16 * kKiB, stopAt - at);
+        drained = s->push(data.data() + at, n);
+        at += n;
+      }
+    });
+    std::this_thread::sleep_for(std::chrono::microseconds(cancelAfterUs));
+    job->cancel(makeError(codes::kAborted, "the caller aborted the upload"));
+    ASSERT_TRUE(out.wait(3000)) << "stopAt " << stopAt << " cancelAfterUs " << cancelAfterUs;
+    producer.join();
+    s->setOnDrain(nullptr);
+    EXPECT_EQ(out.calls(), 1);
   }
 }
 
