@@ -1,7 +1,8 @@
 /**
  * Error classes of uplift. Every rejection is an `UpliftError` (or a subclass) with a stable
- * `code` from `codes`. Messages and string fields are redacted at construction and again in
- * `toJSON()`, so secrets never reach logs.
+ * `code` from `codes`. The message and every string field (requestId, vendorCode, body,
+ * field, received, path, ...) are redacted at construction, so `util.inspect(err)` shows no
+ * secret even when a peer echoed one (e.g. in `x-request-id`); `toJSON()` redacts again.
  *
  * Hierarchy: every class extends `UpliftError` directly (flat), so `instanceof` tells the
  * class and `code` tells the case; `SourceError` alone carries several codes.
@@ -20,6 +21,7 @@ export const codes = {
   ERR_UPLIFT_HTTP: 'An HTTP request got an unexpected status (e.g. S3 rejected a PUT); see status and vendorCode.',
   ERR_UPLIFT_NETWORK: 'The connection failed (DNS, refused, reset); see curlCode.',
   ERR_UPLIFT_TLS: 'TLS failed: certificate or hostname verification, or handshake.',
+  ERR_UPLIFT_PROXY: 'The proxy refused the request (e.g. 407: credentials needed) or could not be reached; see status.',
   ERR_UPLIFT_TIMEOUT: 'A connect, stall or overall timeout elapsed; see kind.',
   ERR_UPLIFT_ABORTED: 'The AbortSignal fired; cause is signal.reason.',
   ERR_UPLIFT_URL_EXPIRED: 'The presigned URL or policy expired before the upload finished; presign again.',
@@ -81,9 +83,9 @@ export class UpliftError extends Error {
     super(redact(String(message)), options.cause !== undefined ? { cause: options.cause } : undefined);
     this.code = options.code ?? 'ERR_UPLIFT_INTERNAL';
     this.retryable = options.retryable ?? false;
-    if (options.vendor !== undefined) this.vendor = options.vendor;
+    if (options.vendor !== undefined) this.vendor = redact(options.vendor);
     if (options.status !== undefined) this.status = options.status;
-    if (options.requestId !== undefined) this.requestId = options.requestId;
+    if (options.requestId !== undefined) this.requestId = redact(options.requestId);
     if (options.vendorCode !== undefined) this.vendorCode = redact(options.vendorCode);
     if (options.details !== undefined) this.details = redactValue(options.details) as Record<string, unknown>;
   }
@@ -112,7 +114,7 @@ export class InvalidArgumentError extends UpliftError {
   received: string;
   constructor(message: string, options: Opts & { field: string; received?: string }) {
     super(message, { ...options, code: 'ERR_UPLIFT_INVALID_ARGUMENT', retryable: false });
-    this.field = options.field;
+    this.field = redact(options.field);
     this.received = redact(options.received ?? '');
   }
 }
@@ -140,7 +142,7 @@ export class SourceError extends UpliftError {
   constructor(code: SourceErrorCode, message: string, options: Opts & { path?: string } = {}) {
     if (!SOURCE_CODES.has(code)) throw new TypeError(`SourceError: unknown code ${String(code)}`);
     super(message, { ...options, code, retryable: false });
-    if (options.path !== undefined) this.path = options.path;
+    if (options.path !== undefined) this.path = redact(options.path);
   }
 }
 setName(SourceError, 'SourceError');
@@ -174,6 +176,17 @@ export class NetworkError extends UpliftError {
   }
 }
 setName(NetworkError, 'NetworkError');
+
+/** The proxy refused (407 and other CONNECT answers) or failed (unreachable, reset); see status. */
+export class ProxyError extends UpliftError {
+  /** libcurl CURLcode (0 when unknown). */
+  curlCode: number;
+  constructor(message: string, options: Opts & { curlCode?: number } = {}) {
+    super(message, { ...options, code: 'ERR_UPLIFT_PROXY', retryable: options.retryable ?? false });
+    this.curlCode = options.curlCode ?? 0;
+  }
+}
+setName(ProxyError, 'ProxyError');
 
 /** Certificate / hostname verification or handshake failure; not retryable by default. */
 export class TlsError extends UpliftError {
@@ -272,7 +285,7 @@ export class UnsupportedTypeError extends UpliftError {
   declare contentType?: string;
   constructor(message: string, options: Opts & { contentType?: string } = {}) {
     super(message, { ...options, code: 'ERR_UPLIFT_UNSUPPORTED_TYPE', retryable: options.retryable ?? false });
-    if (options.contentType !== undefined) this.contentType = options.contentType;
+    if (options.contentType !== undefined) this.contentType = redact(options.contentType);
   }
 }
 setName(UnsupportedTypeError, 'UnsupportedTypeError');
@@ -281,7 +294,7 @@ export class RegionUnavailableError extends UpliftError {
   declare region?: string;
   constructor(message: string, options: Opts & { region?: string } = {}) {
     super(message, { ...options, code: 'ERR_UPLIFT_REGION_UNAVAILABLE', retryable: options.retryable ?? false });
-    if (options.region !== undefined) this.region = options.region;
+    if (options.region !== undefined) this.region = redact(options.region);
   }
 }
 setName(RegionUnavailableError, 'RegionUnavailableError');
@@ -292,8 +305,8 @@ export class IntegrityError extends UpliftError {
   declare actual?: string;
   constructor(message: string, options: Opts & { expected?: string; actual?: string } = {}) {
     super(message, { ...options, code: 'ERR_UPLIFT_INTEGRITY', retryable: options.retryable ?? false });
-    if (options.expected !== undefined) this.expected = options.expected;
-    if (options.actual !== undefined) this.actual = options.actual;
+    if (options.expected !== undefined) this.expected = redact(options.expected);
+    if (options.actual !== undefined) this.actual = redact(options.actual);
   }
 }
 setName(IntegrityError, 'IntegrityError');

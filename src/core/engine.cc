@@ -31,7 +31,7 @@ void ensureCurlGlobalInit() {
   });
 }
 
-Engine::Engine(EngineOptions opts) : opts_(std::move(opts)) {
+Engine::Engine(EngineOptions opts) : opts_(std::move(opts)), bandwidth_(opts_.maxBytesPerSecond) {
   ensureCurlGlobalInit();
   opts_.threads = std::max(1, std::min(16, opts_.threads));
   share_ = curl_share_init();
@@ -61,6 +61,7 @@ JobOptions Engine::defaultJobOptions() const {
   JobOptions o;
   o.retry = opts_.retry;
   o.timeouts = opts_.timeouts;
+  o.proxy = opts_.proxy;
   return o;
 }
 
@@ -75,6 +76,7 @@ std::shared_ptr<Job> Engine::newJob(JobOptions opts, const std::string& host) {
               jobs_.end());
   jobs_.push_back(job);
   if (job->options().timeouts.overallMs > 0) threads_[static_cast<size_t>(index)]->watchDeadline(job);
+  if (job->options().control) job->options().control->attach(job);
   return job;
 }
 
@@ -124,6 +126,16 @@ void Engine::workLoop() {
 
 void Engine::wakeThread(int index) {
   if (index >= 0 && static_cast<size_t>(index) < threads_.size()) threads_[index]->wake();
+}
+
+void Engine::wakeAll() {
+  for (auto& t : threads_) t->wake();
+}
+
+void Engine::setBandwidth(uint64_t bytesPerSecond) {
+  bandwidth_.setRate(bytesPerSecond);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!closed_) wakeAll();
 }
 
 bool Engine::closed() const {

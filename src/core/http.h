@@ -60,7 +60,7 @@ struct Timeouts {
   long connectMs = 10000;   // TCP + TLS handshake
   long stallMs = 30000;     // no byte sent or received for this long
   long overallMs = 0;       // whole job (all parts, all retries); 0 = none
-  // From the end of the request body (or the first final answer line, if sooner) to the end
+  // From the end of the request body (or the first answer body byte, if sooner) to the end
   // of the answer; 0 = none. Catches a peer that drips its answer (the stall timer sees bytes
   // move). ERR_UPLIFT_TIMEOUT kind "response", not retried.
   long responseMs = 120000;
@@ -70,6 +70,9 @@ struct RetryPolicy {
   int maxAttempts = 4;      // first try included
   long baseDelayMs = 200;   // doubled each retry, with jitter
   long maxDelayMs = 20000;  // cap on one wait (Retry-After included)
+  // When > 0, retryable failures are retried past maxAttempts until this long after the
+  // request first failed (a laptop that loses its network for a minute carries on).
+  long maxElapsedMs = 0;
 };
 
 struct TlsOptions {

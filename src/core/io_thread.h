@@ -33,6 +33,9 @@ class IoThread {
   // Any thread: at its deadline (overallMs) the job is cancelled with an overall-timeout
   // error, whatever it waits on then (the network, a stream's producer, a digest).
   void watchDeadline(const std::shared_ptr<Job>& job);
+  // I/O thread only (from a read callback): the transfer paused its body for a bandwidth
+  // cap or a paused upload; the loop unpauses it when both allow.
+  void gate(std::shared_ptr<Transfer> t) { gated_.push_back(std::move(t)); }
   // Any thread but this one: every transfer still here finishes with `reason`; joins.
   void stop(const Error& reason);
   size_t activeCount() const { return activeCount_.load(); }
@@ -49,6 +52,7 @@ class IoThread {
   void failOrRetry(std::shared_ptr<Transfer> t, Error err);
   void sweepCancelled();
   void expireDeadlines();
+  void ungate();
   long pollTimeoutMs();
   Error cancelError(Transfer& t) const;
 
@@ -70,6 +74,7 @@ class IoThread {
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> active_;
   std::multimap<Clock::time_point, std::shared_ptr<Transfer>> waiting_;  // retries by due time
   std::vector<CURL*> idleEasy_;
+  std::vector<std::shared_ptr<Transfer>> gated_;  // paused by a cap or pause(), still active
   std::mt19937_64 rng_;
 };
 
