@@ -49,6 +49,7 @@ const OpEntry kOps[] = {
     {"scripe.uploadFile", &vendorOp<&vendors::scripeUploadFile>},
     {"heify.presign", &vendorOp<&vendors::heifyPresign>},
     {"heify.uploadFile", &vendorOp<&vendors::heifyUploadFile>},
+    {"heify.upload", &vendorOp<&vendors::heifyUpload>},
 };
 }  // namespace
 
