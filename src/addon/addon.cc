@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "addon_data.h"
+#include "convert.h"
 #include "engine_wrap.h"
 #include "stream_wrap.h"
 
@@ -14,6 +15,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", EngineWrap::Init(env, data));
   exports.Set("Stream", StreamWrap::Init(env, data));
   exports.Set("curlVersion", Napi::Function::New(env, CurlVersion));
+  exports.Set("bufferCopies", Napi::Function::New(env, JsBufferCopies));
   return exports;
 }
 

@@ -3,6 +3,10 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
 #include "addon_data.h"
 #include "stream_wrap.h"
 
@@ -67,6 +71,74 @@ JobOptions ToJobOptions(const Napi::Object& spec, const JobOptions& defaults) {
   return o;
 }
 
+namespace {
+std::atomic<uint64_t> gCopyBytes{0};
+std::atomic<uint64_t> gCopyCount{0};
+
+// Owns one copied buffer and keeps the live-copy counters.
+struct CopiedBytes {
+  unsigned char* data;
+  size_t n;
+  CopiedBytes(unsigned char* d, size_t len) : data(d), n(len) {
+    gCopyBytes.fetch_add(n, std::memory_order_relaxed);
+    gCopyCount.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~CopiedBytes() {
+    std::free(data);
+    gCopyBytes.fetch_sub(n, std::memory_order_relaxed);
+    gCopyCount.fetch_sub(1, std::memory_order_relaxed);
+  }
+  CopiedBytes(const CopiedBytes&) = delete;
+  CopiedBytes& operator=(const CopiedBytes&) = delete;
+};
+
+std::shared_ptr<Source> CopySource(const TypedBytes& bytes, Error* err) {
+  if (bytes.length == 0) return std::make_shared<MemorySource>(nullptr, 0);
+  auto* data = static_cast<unsigned char*>(std::malloc(bytes.length));
+  if (data == nullptr) {
+    *err = makeError(codes::kTooLarge, "not enough memory to copy the source buffer (" +
+                                           std::to_string(bytes.length) +
+                                           " bytes); pass a file path or a stream instead");
+    return nullptr;
+  }
+  std::memcpy(data, bytes.data, bytes.length);
+  auto owner = std::make_shared<CopiedBytes>(data, bytes.length);
+  return std::make_shared<MemorySource>(data, bytes.length, std::move(owner));
+}
+}  // namespace
+
+bool GetTypedBytes(const Napi::Value& v, TypedBytes* out) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  // The data pointer straight from the typed array: works for an ArrayBuffer, a resizable
+  // one and a SharedArrayBuffer alike (a detached buffer has length 0).
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
+  size_t unit = 1;
+  switch (type) {
+    case napi_int16_array: case napi_uint16_array: unit = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: unit = 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: unit = 8; break;
+    default: unit = 1;
+  }
+  out->data = static_cast<const unsigned char*>(data);
+  out->length = length * unit;
+  if (out->data == nullptr) out->length = 0;
+  return true;
+}
+
+BufferCopyStats GetBufferCopyStats() {
+  return BufferCopyStats{gCopyBytes.load(std::memory_order_relaxed), gCopyCount.load(std::memory_order_relaxed)};
+}
+
+Napi::Value JsBufferCopies(const Napi::CallbackInfo& info) {
+  BufferCopyStats s = GetBufferCopyStats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(s.bytes)));
+  o.Set("count", Napi::Number::New(info.Env(), static_cast<double>(s.count)));
+  return o;
+}
+
 std::shared_ptr<Source> ToSource(const Napi::Value& v, KeepAlive* keep, Error* err) {
   if (!v.IsObject()) {
     *err = makeError(codes::kInvalidArgument, "source is missing");
@@ -77,15 +149,14 @@ std::shared_ptr<Source> ToSource(const Napi::Value& v, KeepAlive* keep, Error* e
   if (kind == "path") return FileSource::open(GetString(o, "path"), err);
   if (kind == "buffer") {
     Napi::Value b = o.Get("buffer");
-    if (!b.IsTypedArray()) {
+    TypedBytes bytes;
+    if (!b.IsTypedArray() || !GetTypedBytes(b, &bytes)) {
       *err = makeError(codes::kInvalidArgument, "source.buffer must be a Buffer or Uint8Array");
       return nullptr;
     }
-    Napi::TypedArray ta = b.As<Napi::TypedArray>();
-    Napi::ArrayBuffer ab = ta.ArrayBuffer();
-    const auto* data = static_cast<const unsigned char*>(ab.Data()) + ta.ByteOffset();
-    keep->refs.emplace_back(Napi::Persistent(b));
-    return std::make_shared<MemorySource>(data, ta.ByteLength());
+    // Copied now: JS may transfer, shrink or rewrite its buffer while the job runs, so the
+    // engine reads (and hashes) bytes it owns. The copy is freed with the source.
+    return CopySource(bytes, err);
   }
   if (kind == "stream") {
     Napi::Value h = o.Get("handle");

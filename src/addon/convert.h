@@ -26,8 +26,26 @@ bool GetBool(const Napi::Object& o, const char* key, bool dflt);
 Headers ToHeaders(const Napi::Value& v);
 std::vector<long> ToStatuses(const Napi::Value& v);
 JobOptions ToJobOptions(const Napi::Object& spec, const JobOptions& defaults);
-// source: { kind: 'path', path } | { kind: 'buffer', buffer }. nullptr with *err on failure.
+// The bytes a typed array views (any element type; over an ArrayBuffer, a resizable or a
+// SharedArrayBuffer). False when v is not a typed array.
+struct TypedBytes {
+  const unsigned char* data = nullptr;
+  size_t length = 0;
+};
+bool GetTypedBytes(const Napi::Value& v, TypedBytes* out);
+
+// source: { kind: 'path', path } | { kind: 'buffer', buffer } | { kind: 'stream', handle }.
+// A buffer is copied into memory the engine owns (freed when the last job using it ends).
+// nullptr with *err on failure.
 std::shared_ptr<Source> ToSource(const Napi::Value& v, KeepAlive* keep, Error* err);
+
+// Buffer sources copied and still alive (any environment): bytes and count.
+struct BufferCopyStats {
+  uint64_t bytes;
+  uint64_t count;
+};
+BufferCopyStats GetBufferCopyStats();
+Napi::Value JsBufferCopies(const Napi::CallbackInfo& info);  // bufferCopies() -> { bytes, count }
 
 Napi::Object ErrorToJs(Napi::Env env, const Error& e);
 Napi::Object HeadersToJs(Napi::Env env, const Headers& h);

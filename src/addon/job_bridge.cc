@@ -14,34 +14,55 @@ void CloseEngineAtTeardown(void* arg) {
 }
 }  // namespace
 
+namespace {
+// After a call into JS: a listener that threw, or an environment that is going away
+// (a terminated Worker), leaves an exception pending; it must not reach the caller.
+void ClearPending(napi_env env) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value e;
+    napi_get_and_clear_last_exception(env, &e);
+  }
+}
+}  // namespace
+
+// Every call into JS here may fail: during environment teardown (worker.terminate()) the
+// queue is still drained while JS can no longer run, and node-addon-api turns each failed
+// call into a C++ exception. None may escape this function (that aborts the process), and
+// the job's state is released exactly once whatever happened.
 void CallJs(Napi::Env env, Napi::Function, BridgeContext* ctx, BridgeEvent* ev) {
   std::unique_ptr<BridgeEvent> event(ev);
   if (env == nullptr || ctx == nullptr || !event) return;  // environment is going away
-  Napi::HandleScope scope(env);
-  if (event->part) {
-    if (!ctx->onPart.IsEmpty()) {
-      ctx->onPart.Call({Napi::Number::New(env, event->partNumber), Napi::String::New(env, event->etag)});
-      if (env.IsExceptionPending()) env.GetAndClearPendingException();
+  if (event->part || !event->done) {
+    try {
+      Napi::HandleScope scope(env);
+      if (event->part && !ctx->onPart.IsEmpty()) {
+        ctx->onPart.Call({Napi::Number::New(env, event->partNumber), Napi::String::New(env, event->etag)});
+      } else if (!event->part && !ctx->onProgress.IsEmpty()) {
+        ctx->onProgress.Call({ProgressToJs(env, event->progress)});
+      }
+    } catch (...) {
+      // a throwing listener, or JS can no longer run
     }
+    ClearPending(env);
     return;
   }
-  if (!event->done) {
-    if (!ctx->onProgress.IsEmpty()) {
-      ctx->onProgress.Call({ProgressToJs(env, event->progress)});
-      if (env.IsExceptionPending()) env.GetAndClearPendingException();  // a throwing listener
-    }
-    return;
-  }
-  if (event->error.code.empty() && event->result) {
-    Napi::Value v = event->result(env);
-    if (env.IsExceptionPending()) {
-      ctx->deferred.Reject(env.GetAndClearPendingException().Value());
+  try {
+    Napi::HandleScope scope(env);
+    if (event->error.code.empty() && event->result) {
+      Napi::Value v = event->result(env);
+      if (env.IsExceptionPending()) {
+        ctx->deferred.Reject(env.GetAndClearPendingException().Value());
+      } else {
+        ctx->deferred.Resolve(v);
+      }
     } else {
-      ctx->deferred.Resolve(v);
+      ctx->deferred.Reject(ErrorToJs(env, event->error));
     }
-  } else {
-    ctx->deferred.Reject(ErrorToJs(env, event->error));
+  } catch (...) {
+    // JS can no longer run: nobody is left to see the result
   }
+  ClearPending(env);
   ctx->keep.refs.clear();
   if (ctx->hookActive) {
     napi_remove_env_cleanup_hook(env, CloseEngineAtTeardown, ctx);
