@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include "addon_data.h"
 #include "stream_wrap.h"
 
@@ -74,38 +78,70 @@ JobOptions ToJobOptions(const Napi::Object& spec, const JobOptions& defaults) {
 namespace {
 std::atomic<uint64_t> gCopyBytes{0};
 std::atomic<uint64_t> gCopyCount{0};
-
-// Owns one copied buffer and keeps the live-copy counters.
-struct CopiedBytes {
-  unsigned char* data;
-  size_t n;
-  CopiedBytes(unsigned char* d, size_t len) : data(d), n(len) {
-    gCopyBytes.fetch_add(n, std::memory_order_relaxed);
-    gCopyCount.fetch_add(1, std::memory_order_relaxed);
-  }
-  ~CopiedBytes() {
-    std::free(data);
-    gCopyBytes.fetch_sub(n, std::memory_order_relaxed);
-    gCopyCount.fetch_sub(1, std::memory_order_relaxed);
-  }
-  CopiedBytes(const CopiedBytes&) = delete;
-  CopiedBytes& operator=(const CopiedBytes&) = delete;
-};
-
-std::shared_ptr<Source> CopySource(const TypedBytes& bytes, Error* err) {
-  if (bytes.length == 0) return std::make_shared<MemorySource>(nullptr, 0);
-  auto* data = static_cast<unsigned char*>(std::malloc(bytes.length));
-  if (data == nullptr) {
-    *err = makeError(codes::kTooLarge, "not enough memory to copy the source buffer (" +
-                                           std::to_string(bytes.length) +
-                                           " bytes); pass a file path or a stream instead");
-    return nullptr;
-  }
-  std::memcpy(data, bytes.data, bytes.length);
-  auto owner = std::make_shared<CopiedBytes>(data, bytes.length);
-  return std::make_shared<MemorySource>(data, bytes.length, std::move(owner));
-}
+constexpr size_t kHugePage = 2u << 20;
 }  // namespace
+
+std::shared_ptr<CopiedSource> CopiedSource::Copy(const unsigned char* data, size_t n) {
+  unsigned char* mem = nullptr;
+  bool mapped = false;
+#ifdef __linux__
+  if (n >= kHugePage) {
+    void* m = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED) {
+      madvise(m, n, MADV_HUGEPAGE);  // advice only: ignored where huge pages are off
+      mem = static_cast<unsigned char*>(m);
+      mapped = true;
+    }
+  }
+#endif
+  if (mem == nullptr && n > 0) {
+    mem = static_cast<unsigned char*>(std::malloc(n));
+    if (mem == nullptr) return nullptr;
+  }
+  if (n > 0) std::memcpy(mem, data, n);
+  gCopyBytes.fetch_add(n, std::memory_order_relaxed);
+  gCopyCount.fetch_add(1, std::memory_order_relaxed);
+  return std::shared_ptr<CopiedSource>(new CopiedSource(mem, n, mapped));
+}
+
+CopiedSource::~CopiedSource() {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  freeLocked();
+}
+
+void CopiedSource::release() {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  freeLocked();
+}
+
+void CopiedSource::freeLocked() {
+  if (released_) return;
+  released_ = true;
+#ifdef __linux__
+  if (mapped_) {
+    munmap(data_, size_);
+  } else {
+    std::free(data_);
+  }
+#else
+  std::free(data_);
+#endif
+  data_ = nullptr;
+  gCopyBytes.fetch_sub(size_, std::memory_order_relaxed);
+  gCopyCount.fetch_sub(1, std::memory_order_relaxed);
+}
+
+int64_t CopiedSource::readAt(uint64_t offset, void* buf, size_t n, Error* err) {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  if (released_) {
+    if (err) *err = makeError(codes::kAborted, "the upload already ended");
+    return -1;
+  }
+  if (offset >= size_) return 0;
+  if (n > size_ - offset) n = static_cast<size_t>(size_ - offset);
+  std::memcpy(buf, data_ + offset, n);
+  return static_cast<int64_t>(n);
+}
 
 bool GetTypedBytes(const Napi::Value& v, TypedBytes* out) {
   napi_typedarray_type type;
@@ -155,8 +191,16 @@ std::shared_ptr<Source> ToSource(const Napi::Value& v, KeepAlive* keep, Error* e
       return nullptr;
     }
     // Copied now: JS may transfer, shrink or rewrite its buffer while the job runs, so the
-    // engine reads (and hashes) bytes it owns. The copy is freed with the source.
-    return CopySource(bytes, err);
+    // engine reads (and hashes) bytes it owns. The job frees the copy when it ends.
+    std::shared_ptr<CopiedSource> copy = CopiedSource::Copy(bytes.data, bytes.length);
+    if (!copy) {
+      *err = makeError(codes::kTooLarge, "not enough memory to copy the source buffer (" +
+                                             std::to_string(bytes.length) +
+                                             " bytes); pass a file path or a stream instead");
+      return nullptr;
+    }
+    keep->copies.push_back(copy);
+    return copy;
   }
   if (kind == "stream") {
     Napi::Value h = o.Get("handle");

@@ -78,6 +78,7 @@ std::shared_ptr<JobBridge> JobBridge::Create(Napi::Env env, Napi::Value onProgre
   auto bridge = std::make_shared<JobBridge>();
   auto* ctx = new BridgeContext(env);
   if (onProgress.IsFunction()) ctx->onProgress = Napi::Persistent(onProgress.As<Napi::Function>());
+  bridge->copies = std::move(keep.copies);
   ctx->keep = std::move(keep);
   ctx->engine = std::move(engine);
   ctx->self = bridge;
@@ -107,6 +108,7 @@ void JobBridge::part(int partNumber, const std::string& etag) {
 
 void JobBridge::finish(const Error& err, std::function<Napi::Value(Napi::Env)> result) {
   if (finished.exchange(true)) return;
+  for (auto& c : copies) c->release();  // the job is over: its promise settles with the memory back
   auto* ev = new BridgeEvent();
   ev->done = true;
   ev->error = err;

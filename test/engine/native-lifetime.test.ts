@@ -133,7 +133,7 @@ describe('Buffer sources are copied when the upload starts', () => {
     expect(sink.requests[0].md5).toBe(md5(u8));
   });
 
-  test('the copy lives while the job runs and is freed when it settles (success, failure, abort)', async () => {
+  test('the copy lives while the job runs and is freed before it settles (success, parts, failure, abort)', async () => {
     const copies = (): { bytes: number; count: number } => native().bufferCopies();
     const before = copies();
     const size = 4 * MiB;
@@ -149,6 +149,11 @@ describe('Buffer sources are copied when the upload starts', () => {
     sink.slowMs = 0;
     sink.script(() => true, { status: 403 });
     await expect(putPresigned(`${sink.url}/b/refused`, Buffer.alloc(size, 2), { engine })).rejects.toMatchObject({ code: 'ERR_UPLIFT_HTTP' });
+    expect(copies()).toEqual(before);
+
+    const parts = [1, 2, 3].map((n) => ({ partNumber: n, url: `${sink.url}/b/freed-parts?partNumber=${n}` }));
+    await uploadPresignedParts(parts, Buffer.alloc(3 * MiB, 4), { engine, partSizeBytes: MiB });
+    await putPresigned(`${sink.url}/b/freed-small`, Buffer.alloc(1000, 5), { engine });
     expect(copies()).toEqual(before);
 
     sink.slowMs = 5;
