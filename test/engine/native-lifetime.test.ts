@@ -27,6 +27,12 @@ beforeEach(() => {
   sink.slowMs = 0;
 });
 
+// A resizable ArrayBuffer (ES2024; the project's type library is ES2022).
+const ResizableArrayBuffer = ArrayBuffer as unknown as new (
+  n: number,
+  o: { maxByteLength: number },
+) => ArrayBuffer & { resize(n: number): void };
+
 function md5(b: Uint8Array): string {
   return crypto.createHash('md5').update(b).digest('hex');
 }
@@ -69,7 +75,7 @@ describe('Buffer sources are copied when the upload starts', () => {
   });
 
   test('a resizable ArrayBuffer shrunk (and grown back, zeroed) mid-upload: the original bytes are sent', async () => {
-    const ab = new ArrayBuffer(8 * MiB, { maxByteLength: 8 * MiB });
+    const ab = new ResizableArrayBuffer(8 * MiB, { maxByteLength: 8 * MiB });
     const u8 = pattern(new Uint8Array(ab));
     const want = md5(u8);
     sink.slowMs = 5;
