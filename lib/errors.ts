@@ -1,7 +1,8 @@
 /**
  * Error classes of uplift. Every rejection is an `UpliftError` (or a subclass) with a stable
- * `code` from `codes`. Messages and string fields are redacted at construction and again in
- * `toJSON()`, so secrets never reach logs.
+ * `code` from `codes`. The message and every string field (requestId, vendorCode, body,
+ * field, received, path, ...) are redacted at construction, so `util.inspect(err)` shows no
+ * secret even when a peer echoed one (e.g. in `x-request-id`); `toJSON()` redacts again.
  *
  * Hierarchy: every class extends `UpliftError` directly (flat), so `instanceof` tells the
  * class and `code` tells the case; `SourceError` alone carries several codes.
@@ -81,9 +82,9 @@ export class UpliftError extends Error {
     super(redact(String(message)), options.cause !== undefined ? { cause: options.cause } : undefined);
     this.code = options.code ?? 'ERR_UPLIFT_INTERNAL';
     this.retryable = options.retryable ?? false;
-    if (options.vendor !== undefined) this.vendor = options.vendor;
+    if (options.vendor !== undefined) this.vendor = redact(options.vendor);
     if (options.status !== undefined) this.status = options.status;
-    if (options.requestId !== undefined) this.requestId = options.requestId;
+    if (options.requestId !== undefined) this.requestId = redact(options.requestId);
     if (options.vendorCode !== undefined) this.vendorCode = redact(options.vendorCode);
     if (options.details !== undefined) this.details = redactValue(options.details) as Record<string, unknown>;
   }
@@ -112,7 +113,7 @@ export class InvalidArgumentError extends UpliftError {
   received: string;
   constructor(message: string, options: Opts & { field: string; received?: string }) {
     super(message, { ...options, code: 'ERR_UPLIFT_INVALID_ARGUMENT', retryable: false });
-    this.field = options.field;
+    this.field = redact(options.field);
     this.received = redact(options.received ?? '');
   }
 }
@@ -140,7 +141,7 @@ export class SourceError extends UpliftError {
   constructor(code: SourceErrorCode, message: string, options: Opts & { path?: string } = {}) {
     if (!SOURCE_CODES.has(code)) throw new TypeError(`SourceError: unknown code ${String(code)}`);
     super(message, { ...options, code, retryable: false });
-    if (options.path !== undefined) this.path = options.path;
+    if (options.path !== undefined) this.path = redact(options.path);
   }
 }
 setName(SourceError, 'SourceError');
@@ -269,7 +270,7 @@ export class UnsupportedTypeError extends UpliftError {
   declare contentType?: string;
   constructor(message: string, options: Opts & { contentType?: string } = {}) {
     super(message, { ...options, code: 'ERR_UPLIFT_UNSUPPORTED_TYPE', retryable: options.retryable ?? false });
-    if (options.contentType !== undefined) this.contentType = options.contentType;
+    if (options.contentType !== undefined) this.contentType = redact(options.contentType);
   }
 }
 setName(UnsupportedTypeError, 'UnsupportedTypeError');
@@ -278,7 +279,7 @@ export class RegionUnavailableError extends UpliftError {
   declare region?: string;
   constructor(message: string, options: Opts & { region?: string } = {}) {
     super(message, { ...options, code: 'ERR_UPLIFT_REGION_UNAVAILABLE', retryable: options.retryable ?? false });
-    if (options.region !== undefined) this.region = options.region;
+    if (options.region !== undefined) this.region = redact(options.region);
   }
 }
 setName(RegionUnavailableError, 'RegionUnavailableError');
@@ -289,8 +290,8 @@ export class IntegrityError extends UpliftError {
   declare actual?: string;
   constructor(message: string, options: Opts & { expected?: string; actual?: string } = {}) {
     super(message, { ...options, code: 'ERR_UPLIFT_INTEGRITY', retryable: options.retryable ?? false });
-    if (options.expected !== undefined) this.expected = options.expected;
-    if (options.actual !== undefined) this.actual = options.actual;
+    if (options.expected !== undefined) this.expected = redact(options.expected);
+    if (options.actual !== undefined) this.actual = redact(options.actual);
   }
 }
 setName(IntegrityError, 'IntegrityError');

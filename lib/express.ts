@@ -16,14 +16,17 @@
  * Errors answer `{ error: { code, message, ... } }` (messages redacted) with the status of
  * `httpErrorOf`. An error while the body is still arriving answers at once, then discards
  * what the client still sends for at most `lingerMs` / `lingerBytes` before closing.
+ * A client that stops sending its body (no byte for `idleTimeoutMs` while the handler is
+ * reading) is answered 408 ERR_UPLIFT_TIMEOUT; its vendor uploads are aborted and their
+ * `maxConcurrentUploads` slots freed at once.
  */
 import Busboy from 'busboy';
 import type { IncomingMessage, ServerResponse } from 'http';
 import { Transform, type TransformCallback } from 'stream';
-import { AbortError, InvalidArgumentError, TooLargeError, UnsupportedTypeError, UpliftError } from './errors';
+import { AbortError, InvalidArgumentError, TimeoutError, TooLargeError, UnsupportedTypeError, UpliftError } from './errors';
 import type { Source } from './primitives';
 import { redact, redactValue } from './redact';
-import { checkInteger, checkString, invalid, isPlainObject } from './validate';
+import { checkInteger, checkSignal, checkString, invalid, isPlainObject } from './validate';
 
 /** A client with `uploadFile(source, options)`: Plaud, Kore, Scripe, Heify, or your own. */
 export interface SingleFileClient {
@@ -76,6 +79,14 @@ export interface UploadLimits {
   lingerMs?: number;
   /** After an early error answer: most body bytes discarded before closing; default 8 MiB. */
   lingerBytes?: number;
+  /**
+   * A request whose body sends no byte for this long, in ms, while the handler is reading it
+   * (not while the handler itself holds the body back, e.g. waiting for an upload slot) is
+   * answered 408 ERR_UPLIFT_TIMEOUT and its vendor uploads are aborted, freeing their
+   * `maxConcurrentUploads` slots. Default 30000; 0 turns it off (Node's `requestTimeout` then
+   * applies, 300 s by default).
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface UploadToVendorOptions {
@@ -124,7 +135,13 @@ declare global {
 }
 
 const MiB = 1024 * 1024;
-const DEFAULTS = { maxFileBytes: 5 * 1024 * MiB, maxFiles: 16, maxConcurrentUploads: 4, maxFields: 64, maxFieldBytes: 64 * 1024, lingerMs: 2000, lingerBytes: 8 * MiB };
+const DEFAULTS = {
+  maxFileBytes: 5 * 1024 * MiB, maxFiles: 16, maxConcurrentUploads: 4, maxFields: 64, maxFieldBytes: 64 * 1024, lingerMs: 2000, lingerBytes: 8 * MiB,
+  idleTimeoutMs: 30_000,
+};
+
+/** Status 408 (Request Timeout): the client stopped sending its body (`idleTimeoutMs`). */
+export const STATUS_IDLE = 408;
 
 /** Status 499: the request was aborted (nginx's "client closed request"). */
 export const STATUS_ABORTED = 499;
@@ -141,7 +158,7 @@ export function httpErrorOf(err: unknown): { status: number; body: { error: Reco
   if (typeof e.vendorCode === 'string') error.vendorCode = redact(e.vendorCode);
   const limit = (e as { limit?: unknown }).limit;
   if (typeof limit === 'string') error.limit = limit;
-  return { status: statusOf(e.code), body: { error } };
+  return { status: limit === 'idleTimeoutMs' ? STATUS_IDLE : statusOf(e.code), body: { error } };
 }
 
 function statusOf(code: string): number {
@@ -236,7 +253,7 @@ function checkLimits(v: unknown): CheckedLimits {
   const int = (k: keyof typeof DEFAULTS, min: number): number => (o[k] === undefined ? DEFAULTS[k] : checkInteger(`options.limits.${k}`, o[k], { min }));
   const out: CheckedLimits = {
     maxFileBytes: int('maxFileBytes', 0), maxFiles: int('maxFiles', 1), maxConcurrentUploads: int('maxConcurrentUploads', 1), maxFields: int('maxFields', 0),
-    maxFieldBytes: int('maxFieldBytes', 1), lingerMs: int('lingerMs', 0), lingerBytes: int('lingerBytes', 0),
+    maxFieldBytes: int('maxFieldBytes', 1), lingerMs: int('lingerMs', 0), lingerBytes: int('lingerBytes', 0), idleTimeoutMs: int('idleTimeoutMs', 0),
   };
   if (o.allowedContentTypes !== undefined) {
     if (!Array.isArray(o.allowedContentTypes)) throw invalid('options.limits.allowedContentTypes', 'an array of content types', o.allowedContentTypes);
@@ -293,13 +310,19 @@ export function uploadToVendor(options: UploadToVendorOptions): UpliftRequestHan
   const publicResult = options.publicResult ?? ((f: UploadedFormFile) => redactValue(f.result));
   if (typeof publicResult !== 'function') throw invalid('options.publicResult', 'a function (file) => value', publicResult);
 
+  const userSignal = isPlainObject(vo) && vo.signal !== undefined ? checkSignal('options.vendorOptions.signal', vo.signal) : undefined;
   const slots = new Slots(limits.maxConcurrentUploads);
   return (req, res, next) => {
-    handle(req, res, next, { client: c, ticketFlow, vendorOptions: vo, limits, respond, publicResult, slots });
+    handle(req, res, next, { client: c, ticketFlow, vendorOptions: vo, limits, respond, publicResult, slots, userSignal });
   };
 }
 
-interface Config { client: VendorClient; ticketFlow: boolean; vendorOptions?: VendorOptionsArg; limits: CheckedLimits; respond: boolean; publicResult: (file: UploadedFormFile) => unknown; slots: Slots }
+interface Config {
+  client: VendorClient; ticketFlow: boolean; vendorOptions?: VendorOptionsArg; limits: CheckedLimits; respond: boolean;
+  publicResult: (file: UploadedFormFile) => unknown; slots: Slots;
+  /** `vendorOptions.signal`, checked once (a signal-like object is followed by a real AbortSignal). */
+  userSignal?: AbortSignal;
+}
 
 function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: ServerResponse, next: (err?: unknown) => void, cfg: Config): void {
   const { limits } = cfg;
@@ -313,10 +336,12 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
   let headerSize: number | undefined;
   let fileCount = 0;
   let ticket: Promise<unknown> | undefined;
+  let idleTimer: NodeJS.Timeout | undefined;
 
   let bb: ReturnType<typeof Busboy> | undefined;
-  const userSignal = isPlainObject(cfg.vendorOptions) ? (cfg.vendorOptions.signal as AbortSignal | undefined) : undefined;
+  const userSignal = cfg.userSignal;
   const cleanup = (): void => {
+    if (idleTimer) clearInterval(idleTimer);
     req.off('close', onClose);
     userSignal?.removeEventListener('abort', onUserAbort);
     if (bb) req.unpipe(bb);
@@ -350,6 +375,7 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
     return;
   }
   userSignal?.addEventListener('abort', onUserAbort, { once: true });
+  idleTimer = limits.idleTimeoutMs > 0 ? watchIdle(req, limits.idleTimeoutMs, () => settled || bodyDone, fail) : undefined;
 
   try {
     headerSize = parseSize('the x-file-size header', firstHeader(req.headers['x-file-size']));
@@ -403,7 +429,12 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
     }
     const guard = new FileGuard(limits.maxFileBytes, `file ${JSON.stringify(name)}`);
     guards.add(guard);
-    guard.on('error', (e) => fail(e));
+    // The guard's own errors (size limit, malformed body) fail the request. When the vendor
+    // side stops reading, it destroys the guard with a stream error of its own: the upload's
+    // rejection then carries the reason (e.g. ERR_UPLIFT_SIZE_MISMATCH), so that one is not used.
+    guard.on('error', (e) => {
+      if (e instanceof UpliftError) fail(e);
+    });
     stream.on('error', (e) => guard.destroy(new InvalidArgumentError(`malformed multipart body: ${e.message}`, { field: 'body' })));
     stream.pipe(guard);
     const fileInfo: FormFileInfo = { field, name, mimeType: info.mimeType, fields: { ...fields }, ...(size !== undefined ? { size } : {}) };
@@ -447,6 +478,33 @@ function handle(req: IncomingMessage & { uplift?: UpliftFormResult }, res: Serve
   req.pipe(bb);
 }
 
+/**
+ * Fails the request with a 408 TimeoutError once its socket has read no byte for `idleMs`
+ * while the request was flowing (a request paused by backpressure, e.g. waiting for an
+ * upload slot, is not idle). Checks every idleMs / 4 (10 ms to 1 s). Returns the timer.
+ */
+function watchIdle(req: IncomingMessage, idleMs: number, done: () => boolean, fail: (err: unknown) => void): NodeJS.Timeout {
+  let lastBytes = req.socket.bytesRead;
+  let lastActive = Date.now();
+  const timer = setInterval(() => {
+    if (done() || req.complete) {
+      clearInterval(timer);
+      return;
+    }
+    const bytes = req.socket.bytesRead;
+    if (bytes !== lastBytes || req.readableFlowing === false) {
+      lastBytes = bytes;
+      lastActive = Date.now();
+      return;
+    }
+    if (Date.now() - lastActive < idleMs) return;
+    clearInterval(timer);
+    fail(limitError(new TimeoutError(`the client sent no body bytes for ${idleMs} ms; the upload was aborted (limits.idleTimeoutMs)`, { kind: 'stall', timeoutMs: idleMs, retryable: false }), 'idleTimeoutMs'));
+  }, Math.max(10, Math.min(1000, Math.floor(idleMs / 4))));
+  timer.unref();
+  return timer;
+}
+
 function firstHeader(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
@@ -471,6 +529,9 @@ async function uploadOne(
   }
   let result: unknown;
   const release = await cfg.slots.acquire(signal);
+  // an aborted request (client gone, idle, error) gives its slot back at once, not when the
+  // vendor upload has finished winding down
+  signal.addEventListener('abort', release, { once: true });
   try {
     if (cfg.ticketFlow) {
       const t = (await ticketOf()) as { txnId?: string; folderPath?: string };
@@ -482,6 +543,7 @@ async function uploadOne(
       result = await c.uploadFile(source, common);
     }
   } finally {
+    signal.removeEventListener('abort', release);
     release();
   }
   return { field: file.field, name: file.name, size: guard.bytes, result };

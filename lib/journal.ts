@@ -3,11 +3,34 @@
 // atomically: write to a temporary file, then rename) or a store object with async
 // get/set/delete (one store = one upload's journal; back it with your own database).
 // The journal is deleted once the upload completes.
+// A journal file holds presigned part URLs with their signatures: it is written with mode
+// 0600 (owner only), the temporary file too, so the mode holds across the rename.
+// Every failure of the journal (a path that is a folder or cannot be written, a store
+// whose get/set/delete throws) is an InvalidArgumentError for `options.journal` with the
+// original error as `cause`.
 import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { debug } from './debug';
+import { InvalidArgumentError, UpliftError } from './errors';
 import { invalid, isPlainObject } from './validate';
+
+/** Mode of journal files: read and write for the owner only. */
+export const JOURNAL_FILE_MODE = 0o600;
+
+const FIELD = 'options.journal';
+
+function journalFailure(option: JournalOption, action: string, cause: unknown): UpliftError {
+  if (cause instanceof UpliftError) return cause;
+  const code = (cause as { code?: unknown } | null)?.code;
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  const what = typeof option === 'string'
+    ? `cannot ${action} the journal file ${option} (${typeof code === 'string' ? code : msg}); pass the path of a writable file (not a folder) whose folder exists`
+    : `the journal store's ${action}() failed (${msg}); fix the store or pass another journal`;
+  return new InvalidArgumentError(what, {
+    field: FIELD, received: typeof option === 'string' ? `the path ${option}` : 'a store that throws', cause,
+  });
+}
 import type { NormalizedSource } from './validate';
 import type { ResolvedSource } from './source';
 
@@ -88,10 +111,17 @@ export class Journal {
         text = await fs.promises.readFile(this.#option, 'utf8');
       } catch (e) {
         if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw e;
+        throw journalFailure(this.#option, 'read', e);
       }
     } else {
-      text = await this.#option.get();
+      try {
+        text = await this.#option.get();
+      } catch (e) {
+        throw journalFailure(this.#option, 'get', e);
+      }
+    }
+    if (text !== undefined && text !== null && typeof text !== 'string') {
+      throw new InvalidArgumentError(`the journal store's get() must resolve a string or undefined; it resolved ${typeof text}`, { field: FIELD, received: typeof text });
     }
     if (!text) return undefined;
     try {
@@ -145,22 +175,32 @@ export class Journal {
   async remove(): Promise<void> {
     await this.#writing.catch(() => {});
     this.#record = undefined;
-    if (typeof this.#option === 'string') {
-      await fs.promises.rm(this.#option, { force: true });
-      await fs.promises.rm(`${this.#option}.tmp`, { force: true });
-    } else {
-      await this.#option.delete();
+    try {
+      if (typeof this.#option === 'string') {
+        await fs.promises.rm(this.#option, { force: true });
+        await fs.promises.rm(`${this.#option}.tmp`, { force: true });
+      } else {
+        await this.#option.delete();
+      }
+    } catch (e) {
+      throw journalFailure(this.#option, typeof this.#option === 'string' ? 'remove' : 'delete', e);
     }
   }
 
   async #write(): Promise<void> {
     const text = JSON.stringify(this.#record);
-    if (typeof this.#option === 'string') {
-      const tmp = `${this.#option}.tmp`;
-      await fs.promises.writeFile(tmp, text);
-      await fs.promises.rename(tmp, this.#option);
-    } else {
-      await this.#option.set(text);
+    try {
+      if (typeof this.#option === 'string') {
+        const tmp = `${this.#option}.tmp`;
+        // mode applies when the file is created; chmod covers a .tmp left by an older run
+        await fs.promises.writeFile(tmp, text, { mode: JOURNAL_FILE_MODE });
+        await fs.promises.chmod(tmp, JOURNAL_FILE_MODE);
+        await fs.promises.rename(tmp, this.#option);
+      } else {
+        await this.#option.set(text);
+      }
+    } catch (e) {
+      throw journalFailure(this.#option, typeof this.#option === 'string' ? 'write' : 'set', e);
     }
   }
 }

@@ -6,7 +6,7 @@ import { getDefaultEngine, isEngine, checkRetry, checkTimeouts, type Engine, typ
 import { InvalidArgumentError, UpliftError } from './errors';
 import type { NativeJobOptions } from './native';
 import { runNative, safeProgress } from './run';
-import { resolveSource, type ResolvedSource } from './source';
+import { resolveSource, withStreamCause, type ResolvedSource } from './source';
 import {
   checkBoolean, checkCommon, checkContentType, checkFunction, checkHeaders, checkInteger, checkKnownKeys, checkSource, checkString, checkUrl,
   COMMON_KEYS, invalid, isPlainObject, type CommonOptions,
@@ -116,6 +116,8 @@ async function withSource<T>(source: unknown, common: CheckedCommon, fn: (s: Res
   });
   try {
     return await fn(resolved);
+  } catch (e) {
+    throw withStreamCause(e, [resolved]);
   } finally {
     await resolved.release();
   }

@@ -9,6 +9,9 @@
  *   client_secret, password, secret, policy.
  * - `key=` only when its value looks like a secret (see `looksLikeSecret`): `key` is also the
  *   S3 object key of form uploads, which users need to see in messages.
+ * - `s=` inside a URL's query string (after `?` or `&`, raw or percent-encoded): the
+ *   signature of Kore media URLs (`.../getMediaStream/...?e=..&n=..&s=..`), which fetch the
+ *   file without credentials.
  * - The password of `scheme://user:password@host` URLs.
  * - Header lines: Authorization, Proxy-Authorization, X-Api-Key, Api-Key, X-Auth-Token,
  *   X-Amz-Security-Token, Cookie, Set-Cookie (value to the end of the line; an auth
@@ -123,6 +126,9 @@ const QUERY_RE = new RegExp(
 
 const KEY_PARAM_RE = /((?:[?&;]|%26|%3F)key(?:=|%3D))((?:(?!%26)[^&#\s"'<>`,)\]}])+)/gi;
 
+// Kore's media URL signature: `s=` only right after '?' or '&' (a bare "s=" in prose is kept).
+const SHORT_SIG_RE = /((?:[?&]|%26|%3F)s(?:=|%3D))(?!\[REDACTED\])((?:(?!%26)[^&#\s"'<>`,)\]}])+)/gi;
+
 const USERINFO_RE = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)([^@\s/]+)@/gi;
 
 const HEADER_NAMES = [
@@ -192,6 +198,7 @@ export function redact(text: string, extraSecrets?: readonly string[]): string {
   out = out.replace(KEY_PARAM_RE, (m, head: string, value: string) =>
     looksLikeSecret(value) ? head + REDACTED : m,
   );
+  out = out.replace(SHORT_SIG_RE, `$1${REDACTED}`);
   out = out.replace(USERINFO_RE, `$1${REDACTED}@`);
   out = out.replace(HEADER_RE, (_m, head: string, scheme: string | undefined) => head + (scheme ?? '') + REDACTED);
   out = out.replace(BEARER_RE, (m, head: string, value: string) =>

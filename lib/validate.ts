@@ -8,7 +8,7 @@
 import { promises as fsp, constants as fsConstants } from 'fs';
 import { Readable } from 'stream';
 import { InvalidArgumentError, SourceError } from './errors';
-import { isSensitiveKey, redact } from './redact';
+import { isSensitiveKey, redact, SENSITIVE_KEYS } from './redact';
 
 /** Longest string value shown in a message, in characters. */
 const SHOWN_STRING_CHARS = 60;
@@ -19,12 +19,33 @@ function lastSegment(field: string): string {
   return m ? m[1] : field;
 }
 
+/** Name parts that mark a credential, after lowercasing and dropping '-' and '_'. */
+const CREDENTIAL_PARTS = ['token', 'secret', 'passw', 'apikey', 'auth', 'credential', 'cookie', 'signature', 'privatekey', 'accesskey', 'bearer'];
+
+/**
+ * True when `name` looks like the name of a credential: a secret-named key (see
+ * `isSensitiveKey`), a name containing one of CREDENTIAL_PARTS, or a misspelling of a
+ * secret-named key (`tokne`, `apiKy`: edit distance 2 or less, for names of 4+ letters).
+ */
+export function looksLikeCredentialName(name: string): boolean {
+  if (isSensitiveKey(name)) return true;
+  const n = name.toLowerCase().replace(/[-_]/g, '');
+  if (CREDENTIAL_PARTS.some((p) => n.includes(p))) return true;
+  if (n.length < 4) return false;
+  return SENSITIVE_KEYS.some((k) => {
+    const kk = k.replace(/[-_]/g, '');
+    return kk.length >= 4 && editDistance(n, kk) <= 2;
+  });
+}
+
 /**
  * Short, safe description of a received value: its type and a short value. For fields
- * named like secrets (token, apiKey, authorization, ...) only the type and length.
+ * named like credentials (token, apiKey, authorization, and misspellings such as tokne;
+ * see `looksLikeCredentialName`) only the type and length. `opts.hideValue` hides the value
+ * whatever the name (header values, unknown options).
  */
-export function describe(value: unknown, field = ''): string {
-  const secret = field !== '' && isSensitiveKey(lastSegment(field));
+export function describe(value: unknown, field = '', opts: { hideValue?: boolean } = {}): string {
+  const secret = opts.hideValue === true || (field !== '' && looksLikeCredentialName(lastSegment(field)));
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   switch (typeof value) {
@@ -58,9 +79,12 @@ export function describe(value: unknown, field = ''): string {
   return ctor ? `instance of ${ctor}` : 'object';
 }
 
-/** The one message helper: returns (does not throw) the InvalidArgumentError for `field`. */
-export function invalid(field: string, expected: string, received: unknown): InvalidArgumentError {
-  const description = describe(received, field);
+/**
+ * The one message helper: returns (does not throw) the InvalidArgumentError for `field`.
+ * `opts.hideValue`: describe the value by type and length only (a header value, a credential).
+ */
+export function invalid(field: string, expected: string, received: unknown, opts: { hideValue?: boolean } = {}): InvalidArgumentError {
+  const description = describe(received, field, opts);
   return new InvalidArgumentError(`Expected ${expected} for ${field} but received ${description}`, {
     field,
     received: description,
@@ -195,10 +219,11 @@ export function checkHeaders(field: string, h: unknown): Record<string, string> 
       throw invalid(at, 'a header name made of RFC 7230 token characters (no spaces, colons, CR, LF or NUL)', name);
     }
     const prev = seen.get(name.toLowerCase());
-    if (prev !== undefined) throw invalid(at, `a header name not already given as ${JSON.stringify(prev)}`, value);
+    // Header string values are never shown (a custom auth header holds a credential under any name).
+    if (prev !== undefined) throw invalid(at, `a header name not already given as ${JSON.stringify(prev)}`, value, { hideValue: true });
     seen.set(name.toLowerCase(), name);
     if (typeof value !== 'string') throw invalid(at, 'a string header value', value);
-    if (BAD_HEADER_VALUE_RE.test(value)) throw invalid(at, 'a header value without CR, LF, NUL or other control characters', value);
+    if (BAD_HEADER_VALUE_RE.test(value)) throw invalid(at, 'a header value without CR, LF, NUL or other control characters', value, { hideValue: true });
     out[name] = value;
   }
   return out;
@@ -224,9 +249,54 @@ export function checkFunction<F extends (...args: any[]) => unknown>(field: stri
   return v as F;
 }
 
+/** A real AbortSignal whose `aborted` and `reason` are AbortSignal's own getters (they cannot throw). */
+function isPlainAbortSignal(v: unknown): v is AbortSignal {
+  return typeof AbortSignal === 'function' && v instanceof AbortSignal && Object.getPrototypeOf(v) === AbortSignal.prototype &&
+    Object.getOwnPropertyDescriptor(v, 'aborted') === undefined && Object.getOwnPropertyDescriptor(v, 'reason') === undefined;
+}
+
+function signalFailure(field: string, what: string, cause: unknown): InvalidArgumentError {
+  const msg = cause instanceof Error ? cause.message : String(cause);
+  return new InvalidArgumentError(`Expected an AbortSignal for ${field} but ${what} threw (${msg}); pass an AbortController's signal`, {
+    field, received: `a signal whose ${what} throws`, cause,
+  });
+}
+
+/**
+ * An AbortSignal. A plain AbortSignal is returned as is; any other signal-like object is
+ * read once here and followed by a new AbortSignal (aborted with its reason), so a getter
+ * of the caller's object that throws later cannot break an upload.
+ */
 export function checkSignal(field: string, v: unknown): AbortSignal {
-  if (!isSignalLike(v)) throw invalid(field, 'an AbortSignal', v);
-  return v;
+  if (isPlainAbortSignal(v)) return v;
+  let like: boolean;
+  let aborted = false;
+  try {
+    like = isSignalLike(v); // reads `aborted` once
+    if (like) aborted = (v as AbortSignal).aborted;
+  } catch (e) {
+    throw signalFailure(field, 'reading its aborted property', e);
+  }
+  if (!like) throw invalid(field, 'an AbortSignal', v);
+  const user = v as AbortSignal;
+  const reasonOf = (): unknown => {
+    try {
+      return user.reason;
+    } catch (e) {
+      return e;
+    }
+  };
+  const follower = new AbortController();
+  if (aborted) {
+    follower.abort(reasonOf());
+    return follower.signal;
+  }
+  try {
+    user.addEventListener('abort', () => follower.abort(reasonOf()), { once: true });
+  } catch (e) {
+    throw signalFailure(field, 'its addEventListener', e);
+  }
+  return follower.signal;
 }
 
 const MEDIA_TOKEN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
@@ -250,6 +320,7 @@ export function checkKnownKeys(field: string, obj: Record<string, unknown>, know
     const hint = guess ? ` (did you mean ${JSON.stringify(guess)}?)` : '';
     throw new InvalidArgumentError(
       `Unknown option ${JSON.stringify(key)} in ${field}${hint}; known options are: ${known.join(', ')}`,
+      // describe() hides the value of a key named like a credential, misspellings (tokne) included
       { field: `${field}.${key}`, received: describe(obj[key], key) },
     );
   }

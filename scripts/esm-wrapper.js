@@ -6,7 +6,7 @@ const fs = require('fs');
 const path = require('path');
 
 const dist = path.resolve(__dirname, '..', 'dist');
-for (const [cjs, mjs] of [['index.js', 'index.mjs'], ['sandbox/index.js', 'sandbox/index.mjs'], ['express.js', 'express.mjs']]) {
+for (const [cjs, mjs] of [['index.js', 'index.mjs'], ['sandbox/index.js', 'sandbox/index.mjs'], ['express.js', 'express.mjs'], ['queue/index.js', 'queue/index.mjs']]) {
   const file = path.join(dist, cjs);
   if (!fs.existsSync(file)) continue;
   const names = Object.keys(require(file)).filter((n) => n !== 'default' && n !== '__esModule' && /^[A-Za-z_$][\w$]*$/.test(n));

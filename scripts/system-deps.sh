@@ -7,7 +7,7 @@ set -euo pipefail
 mode=${1:-build}
 pkgs=(g++ make cmake pkg-config python3 libcurl4-openssl-dev rapidjson-dev libssl-dev)
 if [ "$mode" = test ]; then
-  pkgs+=(googletest libgtest-dev clang libclang-rt-14-dev curl tmux chromium)
+  pkgs+=(googletest libgtest-dev clang libclang-rt-14-dev curl tmux chromium redis-server)
 fi
 
 missing=()

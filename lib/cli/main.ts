@@ -25,6 +25,16 @@ Usage:
                              Ctrl-C to send only what is missing
       --json                 print the results as JSON on stdout
   uplift sandbox [--port <n>]                run the vendor emulators; prints export lines
+  uplift worker                              run an upload worker (uplift/queue) for every vendor
+                                             whose credential is set (UPLIFT_<VENDOR>_TOKEN/_API_KEY)
+      --vendor <a,b>         serve only these vendors
+      --redis <url>          Redis URL (env UPLIFT_REDIS_URL, default redis://127.0.0.1:6379)
+      --queue <name>         queue name (env UPLIFT_QUEUE, default uplift)
+      --concurrency <n>      jobs at once per vendor (default 4)
+      --shutdown-deadline <ms>  on SIGTERM, let running uploads finish this long (default 30000)
+                             (env UPLIFT_JOURNAL_KEY seals the resume journals in Redis)
+  uplift enqueue <files...> --vendor <name>  add one upload job per file; prints the job ids
+      --redis, --queue as for worker; --attempts <n>; vendor options as for upload
   Common: --debug (stack traces), --help, --version
 `;
 
@@ -53,6 +63,7 @@ export async function main(argv: string[]): Promise<number> {
         'txn-id': { type: 'string' }, 'file-context': { type: 'string' }, 'configuration-id': { type: 'string' },
         'evaluator-id': { type: 'string' }, 'participant-id': { type: 'string' }, name: { type: 'string' },
         'api-version': { type: 'string' }, concurrency: { type: 'string' }, 'ca-file': { type: 'string' }, journal: { type: 'string' },
+        redis: { type: 'string' }, queue: { type: 'string' }, 'shutdown-deadline': { type: 'string' }, attempts: { type: 'string' },
       },
     });
     const [command, ...rest] = positionals;
@@ -81,10 +92,14 @@ export async function main(argv: string[]): Promise<number> {
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0..65535, got '${values.port}'`);
       }
       code = await (await import('./sandbox')).runSandbox({ port, signal: ac.signal });
+    } else if (command === 'worker' || command === 'enqueue') {
+      const q = await import('./queue');
+      const run = { args: rest, flags: values, env: process.env, signal: ac.signal };
+      code = command === 'worker' ? await q.runWorker(run) : await q.runEnqueue(run);
     } else {
-      throw new UsageError(`unknown command '${command}' (use demo, upload or sandbox)`);
+      throw new UsageError(`unknown command '${command}' (use demo, upload, sandbox, worker or enqueue)`);
     }
-    return interrupted && command !== 'sandbox' ? EXIT_INTERRUPTED : code;
+    return interrupted && command !== 'sandbox' && command !== 'worker' ? EXIT_INTERRUPTED : code;
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if (e && typeof e.code === 'string' && e.code.startsWith('ERR_PARSE_ARGS')) {

@@ -10,7 +10,7 @@ import type { NativeHandle, NativeJobOptions, NativeProgress } from '../native';
 import { checkUploadCommon, type CheckedCommon, type Source, type UploadCommonOptions } from '../primitives';
 import { registerSecret } from '../redact';
 import { runNative, safeProgress } from '../run';
-import { resolveSource, type ResolvedSource } from '../source';
+import { resolveSource, withStreamCause, type ResolvedSource } from '../source';
 import { checkKnownKeys, checkString, checkUrl, invalid, isPlainObject, type NormalizedSource, type Progress } from '../validate';
 
 export type VendorName = 'eka' | 'kore' | 'plaud' | 'scripe' | 'heify';
@@ -169,6 +169,8 @@ export async function withSources<T>(
       }));
     }
     return await fn(resolved);
+  } catch (e) {
+    throw withStreamCause(e, resolved);
   } finally {
     await Promise.all(resolved.map((r) => r.release().catch(() => undefined)));
   }

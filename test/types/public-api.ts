@@ -73,3 +73,24 @@ export async function contract(): Promise<void> {
 
   void [etag, loc, md5, stored, folder, r, done, url, one, uploadId, transcriptionId, baseUrl, objects];
 }
+
+// uplift/queue (contract: createUploadQueue / add / createUploadWorker / close)
+import { createUploadQueue, createUploadWorker, type UploadJobData } from '../../lib/queue';
+
+export async function queueContract(): Promise<void> {
+  const connection = { host: '127.0.0.1', port: 6379 };
+  const q = createUploadQueue({ connection, name: 'uploads' });
+  const job = await q.add({ vendor: 'plaud', source: '/data/a.mp3', options: { fileType: 'mp3' } });
+  const data: UploadJobData = job.data;
+  const id: string | undefined = job.id;
+  const w = createUploadWorker({
+    connection, name: 'uploads', clients: { plaud: plaud.client({ token: 't' }) }, concurrency: 2,
+    limiter: { plaud: { max: 10, duration: 1000 } },
+  });
+  await w.close();
+  // @ts-expect-error unknown vendor
+  await q.add({ vendor: 'other', source: '/data/a.mp3' });
+  // @ts-expect-error clients hold vendor clients, not tokens
+  createUploadWorker({ connection, name: 'uploads', clients: { plaud: 'token' } });
+  void data; void id;
+}

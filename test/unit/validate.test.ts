@@ -186,7 +186,8 @@ describe('checkers', () => {
   test('checkHeaders: CR/LF/NUL injection in values names the header and hides secret values', () => {
     const e = invalidFrom(() => checkHeaders('options.headers', { 'X-Meta': 'a\r\nX-Injected: 1' }));
     expect(e.field).toBe('options.headers["X-Meta"]');
-    expect(e.message).toBe('Expected a header value without CR, LF, NUL or other control characters for options.headers["X-Meta"] but received string "a\\r\\nX-Injected: 1"');
+    // header values are never echoed, whatever the header's name (a custom auth header holds a credential)
+    expect(e.message).toBe('Expected a header value without CR, LF, NUL or other control characters for options.headers["X-Meta"] but received a string of length 16');
     expect(invalidFrom(() => checkHeaders('h', { A: 'x\ny' })).field).toBe('h["A"]');
     expect(invalidFrom(() => checkHeaders('h', { A: 'x\u0000y' })).field).toBe('h["A"]');
     const auth = invalidFrom(() => checkHeaders('h', { Authorization: 'Bearer sekrit\r\nX: 1' }));
