@@ -6,6 +6,7 @@
       "sources": [
         "<!@(node -e \"process.stdout.write(require('fs').readFileSync('src/core/sources.txt','utf8').trim().split(/\\s+/).join(' '))\")",
         "src/addon/addon.cc",
+        "src/addon/control.cc",
         "src/addon/convert.cc",
         "src/addon/engine_wrap.cc",
         "src/addon/form.cc",

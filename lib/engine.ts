@@ -2,6 +2,7 @@
 // caches). One shared default engine serves calls that do not pass `engine`.
 import { EngineClosedError, InvalidArgumentError } from './errors';
 import { native, type NativeEngine, type NativeEngineOptions } from './native';
+import { resolveProxy, shownProxy } from './proxy';
 import { checkBoolean, checkInteger, checkKnownKeys, checkString, invalid, isPlainObject } from './validate';
 
 export interface RetryOptions {
@@ -11,6 +12,12 @@ export interface RetryOptions {
   baseDelayMs?: number;
   /** Longest single wait in ms, Retry-After included. Default 20000. */
   maxDelayMs?: number;
+  /**
+   * Keep retrying retryable failures (network lost, 5xx, timeouts) past maxAttempts until
+   * this many ms after the request first failed, e.g. 120000 so that a laptop that loses its
+   * network for a minute carries on. Default 0 = maxAttempts only.
+   */
+  maxElapsedMs?: number;
 }
 
 export interface TimeoutOptions {
@@ -33,19 +40,39 @@ export interface EngineOptions {
   caFile?: string;
   /** Turns TLS certificate verification off. Never in production; prints a warning once. */
   insecureSkipTlsVerify?: boolean;
+  /**
+   * Proxy for every request: 'http://host:port', 'https://…', 'socks5://…' (user:password@
+   * allowed; redacted everywhere), or false for none. Default: the environment
+   * (https_proxy/HTTPS_PROXY for https:// URLs, http_proxy/HTTP_PROXY for http:// ones).
+   */
+  proxy?: string | false;
+  /** Hosts reached directly: 'localhost,.internal.example' or an array. Default: NO_PROXY. */
+  noProxy?: string | string[];
+  /** Cap for all uploads of this engine together, in bytes per second (change it with setBandwidth). */
+  maxBytesPerSecond?: number | null;
 }
 
-const ENGINE_KEYS = ['threads', 'maxConnectionsPerHost', 'retry', 'timeouts', 'caFile', 'insecureSkipTlsVerify'];
+const ENGINE_KEYS = ['threads', 'maxConnectionsPerHost', 'retry', 'timeouts', 'caFile', 'insecureSkipTlsVerify', 'proxy', 'noProxy', 'maxBytesPerSecond'];
+
+/** Smallest bandwidth cap accepted (bytes per second). */
+export const MIN_BYTES_PER_SECOND = 1024;
+
+/** A bandwidth cap: an integer >= 1024 bytes per second, or null (no cap). */
+export function checkBandwidth(field: string, v: unknown): number | null {
+  if (v === null) return null;
+  return checkInteger(field, v, { min: MIN_BYTES_PER_SECOND, max: Number.MAX_SAFE_INTEGER });
+}
 let warnedInsecure = false;
 
 export function checkRetry(field: string, v: unknown): RetryOptions | undefined {
   if (v === undefined) return undefined;
-  if (!isPlainObject(v)) throw invalid(field, 'an object { maxAttempts?, baseDelayMs?, maxDelayMs? }', v);
-  checkKnownKeys(field, v, ['maxAttempts', 'baseDelayMs', 'maxDelayMs']);
+  if (!isPlainObject(v)) throw invalid(field, 'an object { maxAttempts?, baseDelayMs?, maxDelayMs?, maxElapsedMs? }', v);
+  checkKnownKeys(field, v, ['maxAttempts', 'baseDelayMs', 'maxDelayMs', 'maxElapsedMs']);
   const out: RetryOptions = {};
   if (v.maxAttempts !== undefined) out.maxAttempts = checkInteger(`${field}.maxAttempts`, v.maxAttempts, { min: 1, max: 20 });
   if (v.baseDelayMs !== undefined) out.baseDelayMs = checkInteger(`${field}.baseDelayMs`, v.baseDelayMs, { min: 0, max: 600000 });
   if (v.maxDelayMs !== undefined) out.maxDelayMs = checkInteger(`${field}.maxDelayMs`, v.maxDelayMs, { min: 0, max: 600000 });
+  if (v.maxElapsedMs !== undefined) out.maxElapsedMs = checkInteger(`${field}.maxElapsedMs`, v.maxElapsedMs, { min: 0, max: 2 ** 31 - 1 });
   return out;
 }
 
@@ -82,8 +109,21 @@ export class Engine {
         process.emitWarning('uplift: insecureSkipTlsVerify is on; TLS certificates are not checked', { code: 'UPLIFT_INSECURE_TLS' });
       }
     }
-    this.options = Object.freeze({ ...options });
+    o.proxy = resolveProxy('options', options.proxy, options.noProxy);
+    if (options.maxBytesPerSecond !== undefined) o.maxBytesPerSecond = checkBandwidth('options.maxBytesPerSecond', options.maxBytesPerSecond) ?? 0;
+    const shown: EngineOptions = { ...options };
+    if (typeof options.proxy === 'string') shown.proxy = shownProxy(options.proxy);
+    this.options = Object.freeze(shown);
     this.#native = new (native().Engine)(o);
+  }
+
+  /**
+   * Changes the cap on all uploads of this engine together, at once, also for uploads
+   * already running: bytes per second (>= 1024), or null for no cap.
+   */
+  setBandwidth(bytesPerSecond: number | null): void {
+    const n = checkBandwidth('bytesPerSecond', bytesPerSecond);
+    this.nativeEngine().setBandwidth(n ?? 0);
   }
 
   /** True once close() was called. */

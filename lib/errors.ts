@@ -21,6 +21,7 @@ export const codes = {
   ERR_UPLIFT_HTTP: 'An HTTP request got an unexpected status (e.g. S3 rejected a PUT); see status and vendorCode.',
   ERR_UPLIFT_NETWORK: 'The connection failed (DNS, refused, reset); see curlCode.',
   ERR_UPLIFT_TLS: 'TLS failed: certificate or hostname verification, or handshake.',
+  ERR_UPLIFT_PROXY: 'The proxy refused the request (e.g. 407: credentials needed) or could not be reached; see status.',
   ERR_UPLIFT_TIMEOUT: 'A connect, stall or overall timeout elapsed; see kind.',
   ERR_UPLIFT_ABORTED: 'The AbortSignal fired; cause is signal.reason.',
   ERR_UPLIFT_URL_EXPIRED: 'The presigned URL or policy expired before the upload finished; presign again.',
@@ -175,6 +176,17 @@ export class NetworkError extends UpliftError {
   }
 }
 setName(NetworkError, 'NetworkError');
+
+/** The proxy refused (407 and other CONNECT answers) or failed (unreachable, reset); see status. */
+export class ProxyError extends UpliftError {
+  /** libcurl CURLcode (0 when unknown). */
+  curlCode: number;
+  constructor(message: string, options: Opts & { curlCode?: number } = {}) {
+    super(message, { ...options, code: 'ERR_UPLIFT_PROXY', retryable: options.retryable ?? false });
+    this.curlCode = options.curlCode ?? 0;
+  }
+}
+setName(ProxyError, 'ProxyError');
 
 /** Certificate / hostname verification or handshake failure; not retryable by default. */
 export class TlsError extends UpliftError {

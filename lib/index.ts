@@ -1,5 +1,9 @@
 // uplift: uploads to transcription vendors' presigned-URL flows from a native libcurl engine.
 export { Engine, getDefaultEngine } from './engine';
+export { UploadController } from './controller';
+export type { UploadControllerOptions } from './controller';
+export { CHANNELS as diagnosticsChannels } from './diagnostics';
+export type { UploadStartMessage, PartDoneMessage, RetryMessage, UploadEndMessage, UploadErrorMessage } from './diagnostics';
 export type { EngineOptions, RetryOptions, TimeoutOptions } from './engine';
 export { putPresigned, postPresignedForm, uploadPresignedParts } from './primitives';
 export type {

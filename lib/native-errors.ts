@@ -1,7 +1,7 @@
 // Maps the engine's error values to the public error classes, once, in one place.
 import {
   AbortError, AuthError, BadResponseError, EngineClosedError, HttpError, IntegrityError, InternalError, InvalidArgumentError,
-  NetworkError, RateLimitError, SourceError, TimeoutError, TlsError, TooLargeError, UnsupportedTypeError, UpliftError,
+  NetworkError, ProxyError, RateLimitError, SourceError, TimeoutError, TlsError, TooLargeError, UnsupportedTypeError, UpliftError,
   UrlExpiredError, VendorError,
 } from './errors';
 import type { NativeError } from './native';
@@ -27,6 +27,8 @@ export function fromNative(e: NativeError, ctx: { vendor?: string; signalReason?
       return new UrlExpiredError(msg, common);
     case 'ERR_UPLIFT_NETWORK':
       return new NetworkError(msg, { ...common, curlCode: e.curlCode, retryable: e.retryable });
+    case 'ERR_UPLIFT_PROXY':
+      return new ProxyError(msg, { ...common, curlCode: e.curlCode, retryable: e.retryable });
     case 'ERR_UPLIFT_TLS':
       return new TlsError(msg, { ...common, curlCode: e.curlCode });
     case 'ERR_UPLIFT_TIMEOUT':

@@ -6,8 +6,22 @@ import { InternalError } from './errors';
 
 export interface NativeProgress { bytesSent: number; totalBytes: number; partsDone: number; partsTotal: number }
 
-/** What a native operation returns: the promise of its result and a way to stop it. */
-export interface NativeHandle<T> { promise: Promise<T>; cancel(message?: string): void }
+/**
+ * What a native operation returns: the promise of its result and a way to stop it. The
+ * engine calls `onTrace`, when set, for each stored part ('part', partNumber, etag) and each
+ * scheduled retry ('retry', partNumber, attempt, delayMs, error).
+ */
+export interface NativeHandle<T> {
+  promise: Promise<T>;
+  cancel(message?: string): void;
+  onTrace?: (kind: 'part' | 'retry', partNumber: number, a: string | number, delayMs?: number, error?: NativeError) => void;
+}
+
+/** A pause/resume and bandwidth control shared by the jobs whose spec carries it. */
+export interface NativeControl { pause(): void; resume(): boolean; paused(): boolean; setBandwidth(bytesPerSecond: number): void }
+
+/** Proxy per request scheme ('' = direct) and the bypass list. */
+export interface NativeProxySpec { http: string; https: string; noProxy: string }
 
 /** The error value the engine rejects with (mapped to UpliftError classes by ./native-errors). */
 export interface NativeError {
@@ -21,9 +35,13 @@ export type NativeSource = { kind: 'path'; path: string } | { kind: 'buffer'; bu
 export interface NativeJobOptions {
   /** Called on the JS thread for each stored part (resume journals). */
   onPart?: (partNumber: number, etag: string) => void;
-  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number };
+  retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxElapsedMs?: number };
   timeouts?: { connectMs?: number; stallMs?: number; overallMs?: number };
   progressIntervalMs?: number;
+  proxy?: NativeProxySpec;
+  /** This job's own cap (bytes per second). */
+  maxBytesPerSecond?: number;
+  control?: NativeControl;
 }
 
 export interface NativePutSpec extends NativeJobOptions {
@@ -62,6 +80,8 @@ export interface NativeEngine {
   run<T = unknown>(op: string, spec: object, onProgress?: (p: NativeProgress) => void): NativeHandle<T>;
   close(): void;
   stats(): { closed: boolean; threads: number };
+  /** The engine-wide cap in bytes per second; 0 = none. */
+  setBandwidth(bytesPerSecond: number): void;
 }
 
 export interface NativeAddon {
@@ -69,6 +89,7 @@ export interface NativeAddon {
   curlVersion(): { version: string; ssl: string };
   /** Buffer sources copied into engine memory and not yet freed (all engines, all threads). */
   bufferCopies(): { bytes: number; count: number };
+  createControl(): NativeControl;
 }
 
 let addon: NativeAddon | undefined;

@@ -5,6 +5,9 @@ import { inferContentType } from './content-type';
 import { getDefaultEngine, isEngine, checkRetry, checkTimeouts, type Engine, type RetryOptions, type TimeoutOptions } from './engine';
 import { InvalidArgumentError, UpliftError } from './errors';
 import type { NativeJobOptions } from './native';
+import { isUploadController, type UploadController } from './controller';
+import { checkBandwidth } from './engine';
+import { resolveProxy } from './proxy';
 import { runNative, safeProgress } from './run';
 import { resolveSource, withStreamCause, type ResolvedSource } from './source';
 import {
@@ -31,6 +34,14 @@ export interface UploadCommonOptions extends CommonOptions<Engine> {
    * upload but costs ~1.4 CPU s per GiB; with false, `md5` in the result is ''.
    */
   md5?: boolean;
+  /** Proxy for this call ('http://…', 'https://…', 'socks5://…' or false); the engine's otherwise. */
+  proxy?: string | false;
+  /** Hosts this call reaches directly (with `proxy`, or with the environment's proxies). */
+  noProxy?: string | string[];
+  /** Cap for this upload alone, in bytes per second (the engine's cap applies as well). */
+  maxBytesPerSecond?: number | null;
+  /** Pause / resume this upload (and any other given the same controller). */
+  controller?: UploadController;
 }
 
 export interface PutPresignedOptions extends UploadCommonOptions {
@@ -68,9 +79,13 @@ export interface UploadPresignedPartsOptions extends UploadCommonOptions {
 }
 export interface UploadPresignedPartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number }
 
-const UPLOAD_KEYS = [...COMMON_KEYS, 'retry', 'timeouts', 'spoolLimitBytes', 'streamBufferBytes', 'md5'];
+const UPLOAD_KEYS = [...COMMON_KEYS, 'retry', 'timeouts', 'spoolLimitBytes', 'streamBufferBytes', 'md5', 'proxy', 'noProxy', 'maxBytesPerSecond', 'controller'];
 
-export interface CheckedCommon extends CommonOptions<Engine> { job: NativeJobOptions; spoolLimitBytes?: number; streamBufferBytes?: number; computeMd5: boolean }
+export interface CheckedCommon extends CommonOptions<Engine> {
+  job: NativeJobOptions; spoolLimitBytes?: number; streamBufferBytes?: number; computeMd5: boolean;
+  /** The call's own proxy / noProxy options as given (for the calls a flow makes itself). */
+  proxyOptions?: { proxy?: string | false; noProxy?: string | string[] };
+}
 
 /** @internal Checks the common upload options (vendor clients use it too). */
 export function checkUploadCommon(field: string, opts: unknown, extraKeys: readonly string[]): CheckedCommon {
@@ -79,7 +94,23 @@ export function checkUploadCommon(field: string, opts: unknown, extraKeys: reado
   checkKnownKeys(field, o, [...UPLOAD_KEYS, ...extraKeys]);
   const common = checkCommon<Engine>(o, { field, isEngine });
   const job: NativeJobOptions = { retry: checkRetry(`${field}.retry`, o.retry), timeouts: checkTimeouts(`${field}.timeouts`, o.timeouts) };
+  let proxyOptions: CheckedCommon['proxyOptions'];
+  if (o.proxy !== undefined || o.noProxy !== undefined) {
+    job.proxy = resolveProxy(field, o.proxy, o.noProxy);
+    proxyOptions = {};
+    if (o.proxy !== undefined) proxyOptions.proxy = o.proxy as string | false;
+    if (o.noProxy !== undefined) proxyOptions.noProxy = o.noProxy as string | string[];
+  }
+  if (o.maxBytesPerSecond !== undefined) {
+    const cap = checkBandwidth(`${field}.maxBytesPerSecond`, o.maxBytesPerSecond);
+    if (cap !== null) job.maxBytesPerSecond = cap;
+  }
+  if (o.controller !== undefined) {
+    if (!isUploadController(o.controller)) throw invalid(`${field}.controller`, 'an UploadController (new UploadController())', o.controller);
+    job.control = o.controller.nativeControl();
+  }
   const out: CheckedCommon = { ...common, job, computeMd5: o.md5 === undefined ? true : checkBoolean(`${field}.md5`, o.md5) };
+  if (proxyOptions) out.proxyOptions = proxyOptions;
   if (o.spoolLimitBytes !== undefined) out.spoolLimitBytes = checkInteger(`${field}.spoolLimitBytes`, o.spoolLimitBytes, { min: 0 });
   if (o.streamBufferBytes !== undefined) out.streamBufferBytes = checkInteger(`${field}.streamBufferBytes`, o.streamBufferBytes, { min: 64 * 1024, max: 2 ** 40 });
   return out;
@@ -140,7 +171,7 @@ export async function putPresigned(url: string, source: Source, options: PutPres
     }
     const r = await runNative(
       () => engine.nativeEngine().putPresigned({ url, method, headers: pairs, source: src.native, computeMd5: common.computeMd5, ...common.job }, safeProgress(common.onProgress)),
-      { signal: common.signal, onProgress: common.onProgress, site, label: `${method} ${url}` },
+      { signal: common.signal, onProgress: common.onProgress, site, label: `${method} ${url}`, operation: 'putPresigned', url },
     );
     return { status: r.status, etag: r.etag, bytes: r.bytes, md5: r.md5 };
   });
@@ -175,7 +206,7 @@ export async function postPresignedForm(
         { url, fields: pairs, fileField, fileName, fileContentType, source: src.native, computeMd5: common.computeMd5, ...common.job },
         safeProgress(common.onProgress),
       ),
-      { signal: common.signal, onProgress: common.onProgress, site, label: `POST form ${url}` },
+      { signal: common.signal, onProgress: common.onProgress, site, label: `POST form ${url}`, operation: 'postPresignedForm', url },
     );
     const out: PostPresignedFormResult = { status: r.status, bytes: r.bytes, md5: r.md5 };
     if (r.location) out.location = r.location;
@@ -235,7 +266,7 @@ export async function uploadPresignedParts(
             },
             safeProgress(common.onProgress),
           ),
-          { signal: common.signal, onProgress: common.onProgress, site, label: `PUT ${todo.length} parts, first ${todo[0]?.url}` },
+          { signal: common.signal, onProgress: common.onProgress, site, label: `PUT ${todo.length} parts, first ${todo[0]?.url}`, operation: 'uploadPresignedParts' },
         );
         for (const p of r.parts) stored.set(p.partNumber, p.etag);
         const all = [...stored].map(([partNumber, etag]) => ({ partNumber, etag })).sort((a, b) => a.partNumber - b.partNumber);

@@ -9,7 +9,7 @@
 import { randomUUID } from 'crypto';
 import type { ConnectionOptions, Job, JobsOptions, Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import type { Redis, RedisOptions } from 'ioredis';
-import { AbortError, InvalidArgumentError, UpliftError } from '../errors';
+import { AbortError, InvalidArgumentError, NetworkError, UpliftError } from '../errors';
 import { redact, redactValue } from '../redact';
 import { checkInteger, invalid, isPlainObject, type Progress } from '../validate';
 import { checkJobData, QUEUE_VENDORS, runJob, type QueueVendor, type UploadClients, type UploadJobData } from './jobs';
@@ -32,6 +32,31 @@ function load(): { bull: Bull; IORedis: IORedisCtor } {
     throw new UpliftError('uplift/queue needs the optional peer dependencies bullmq and ioredis: run `npm install bullmq ioredis`', { code: 'ERR_UPLIFT_INTERNAL', cause: e });
   }
 }
+
+/** Default ms a producer call or ready() waits for Redis before rejecting with ERR_UPLIFT_NETWORK. */
+export const DEFAULT_REDIS_TIMEOUT_MS = 10000;
+
+/**
+ * Settles with `p`, or rejects with a NetworkError after `ms`; Redis and BullMQ failures
+ * become NetworkError (ERR_UPLIFT_NETWORK, retryable) with the original as cause.
+ */
+async function redisCall<T>(what: string, ms: number, p: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NetworkError(`${what}: Redis did not answer within ${ms} ms; check options.connection (host, port, password) and that Redis runs`)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } catch (e) {
+    if (e instanceof UpliftError) throw e;
+    throw new NetworkError(`${what}: Redis failed: ${redact(e instanceof Error ? e.message : String(e))}`, { cause: e });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Ms close() waits past its deadline for Redis before it drops the connections. */
+const CLOSE_GRACE_MS = 5000;
 
 /** The BullMQ queue name of one vendor. */
 export function vendorQueueName(name: string, vendor: QueueVendor): string {
@@ -70,6 +95,8 @@ export interface UploadQueueOptions {
    * backoff from 2 s (retryable failures only; bad input and 4xx fail at once).
    */
   defaultJobOptions?: JobsOptions;
+  /** Ms add(), getJob() and cancel() wait for Redis before rejecting with ERR_UPLIFT_NETWORK (default 10000). */
+  redisTimeoutMs?: number;
 }
 
 /** What cancel() did: removed a waiting job, signalled a running one, or found nothing to do. */
@@ -99,6 +126,7 @@ export function createUploadQueue(options: UploadQueueOptions): UploadQueue {
   const connection = checkConnection(options.connection);
   const name = checkName(options.name);
   const prefix = options.prefix ?? 'bull';
+  const timeoutMs = options.redisTimeoutMs === undefined ? DEFAULT_REDIS_TIMEOUT_MS : checkInteger('options.redisTimeoutMs', options.redisTimeoutMs, { min: 1 });
   const { bull, IORedis } = load();
   const queues = new Map<QueueVendor, BullQueue<UploadJobData>>();
   let redis: Redis | undefined;
@@ -113,52 +141,63 @@ export function createUploadQueue(options: UploadQueueOptions): UploadQueue {
     return q;
   };
   const commands = (): Redis => (redis ??= connect(IORedis, connection));
-  const getJob = async (id: string): Promise<Job<UploadJobData> | undefined> => {
+  const findJob = async (id: string): Promise<Job<UploadJobData> | undefined> => {
     for (const v of QUEUE_VENDORS) {
       const j = await queueOf(v).getJob(id);
       if (j) return j;
     }
     return undefined;
   };
+  const getJob = (id: string): Promise<Job<UploadJobData> | undefined> => {
+    if (typeof id !== 'string' || id.length === 0) return Promise.reject(invalid('id', 'a job id (non-empty string)', id));
+    return redisCall('getJob', timeoutMs, findJob(id));
+  };
   return {
     name,
     async add(data, opts) {
       const d = checkJobData(data);
       if (opts !== undefined && !isPlainObject(opts)) throw invalid('opts', 'BullMQ job options (an object)', opts);
-      return queueOf(d.vendor).add(d.vendor, d, { jobId: randomUUID(), ...(opts ?? {}) });
+      return redisCall('add', timeoutMs, queueOf(d.vendor).add(d.vendor, d, { jobId: randomUUID(), ...(opts ?? {}) }));
     },
     getJob,
     queue: (vendor) => {
       if (!(QUEUE_VENDORS as readonly string[]).includes(vendor)) throw invalid('vendor', `one of ${QUEUE_VENDORS.join(', ')}`, vendor);
       return queueOf(vendor);
     },
-    async cancel(jobOrId) {
-      const job = typeof jobOrId === 'string' ? await getJob(jobOrId) : jobOrId;
-      if (!job || !job.id) return 'not-found';
-      const r = commands();
-      const marker = keys.cancelled(prefix, name, job.id);
-      await r.set(marker, '1', 'EX', CANCEL_TTL_SEC);
-      const state = await job.getState();
-      if (state === 'completed' || state === 'failed') {
-        await r.del(marker);
-        return 'finished';
-      }
-      if (state !== 'active') {
-        try {
-          await job.remove();
-          return 'removed';
-        } catch {
-          // taken by a worker meanwhile: signal it
-        }
-      }
-      await r.publish(keys.cancelChannel(prefix, name), job.id);
-      return 'cancelling';
+    cancel(jobOrId) {
+      return redisCall('cancel', timeoutMs, cancel(jobOrId));
     },
     async close() {
       await Promise.all([...queues.values()].map((q) => q.close()));
       if (redis) await redis.quit().catch(() => {});
     },
   };
+
+  async function cancel(jobOrId: string | Job<UploadJobData>): Promise<CancelResult> {
+    if (typeof jobOrId !== 'string' && typeof (jobOrId as { getState?: unknown } | null)?.getState !== 'function') {
+      throw invalid('job', 'a job id or the job add() resolved', jobOrId);
+    }
+    const job = typeof jobOrId === 'string' ? await findJob(jobOrId) : jobOrId;
+    if (!job || !job.id) return 'not-found';
+    const r = commands();
+    const marker = keys.cancelled(prefix, name, job.id);
+    await r.set(marker, '1', 'EX', CANCEL_TTL_SEC);
+    const state = await job.getState();
+    if (state === 'completed' || state === 'failed') {
+      await r.del(marker);
+      return 'finished';
+    }
+    if (state !== 'active') {
+      try {
+        await job.remove();
+        return 'removed';
+      } catch {
+        // taken by a worker meanwhile: signal it
+      }
+    }
+    await r.publish(keys.cancelChannel(prefix, name), job.id);
+    return 'cancelling';
+  }
 }
 
 export interface RateLimit {
@@ -206,8 +245,8 @@ export interface UploadWorkerOptions {
 export interface UploadWorker {
   /** The BullMQ workers, one per vendor served. */
   readonly workers: readonly BullWorker<UploadJobData>[];
-  /** Resolves once every worker is connected and listening for cancels. */
-  ready(): Promise<void>;
+  /** Resolves once every worker is connected and listening for cancels; rejects with ERR_UPLIFT_NETWORK after `timeoutMs` (default 10000). */
+  ready(options?: { timeoutMs?: number }): Promise<void>;
   /** Uploads running now. */
   readonly running: number;
   /**
@@ -369,16 +408,31 @@ export function createUploadWorker(options: UploadWorkerOptions): UploadWorker {
     closing ??= (async () => {
       const deadline = opts?.deadlineMs === undefined ? deadlineDefault : checkInteger('options.deadlineMs', opts.deadlineMs, { min: 0 });
       const timer = setTimeout(() => shutdown.abort(), deadline);
+      // a Redis that does not answer must not hold close() forever: drop the connections
+      let forced: NodeJS.Timeout | undefined;
+      let dropped = false;
+      const force = new Promise<void>((resolve) => {
+        forced = setTimeout(() => {
+          dropped = true;
+          void Promise.all(workers.map((w) => w.disconnect().catch(() => {})));
+          sub.disconnect();
+          redis.disconnect();
+          resolve();
+        }, deadline + CLOSE_GRACE_MS);
+      });
       try {
-        await Promise.all(workers.map((w) => w.close()));
+        await Promise.race([Promise.all(workers.map((w) => w.close())), force]);
       } finally {
         clearTimeout(timer);
+        clearTimeout(forced);
         if (onSignal) {
           process.off('SIGTERM', onSignal);
           process.off('SIGINT', onSignal);
         }
-        await sub.quit().catch(() => {});
-        await redis.quit().catch(() => {});
+        if (!dropped) {
+          await sub.quit().catch(() => {});
+          await redis.quit().catch(() => {});
+        }
       }
     })();
     return closing;
@@ -396,9 +450,9 @@ export function createUploadWorker(options: UploadWorkerOptions): UploadWorker {
     get running() {
       return running;
     },
-    async ready() {
-      await Promise.all(workers.map((w) => w.waitUntilReady()));
-      await subscribed;
+    ready(opts) {
+      const ms = opts?.timeoutMs === undefined ? DEFAULT_REDIS_TIMEOUT_MS : checkInteger('options.timeoutMs', opts.timeoutMs, { min: 1 });
+      return redisCall('ready', ms, Promise.all([...workers.map((w) => w.waitUntilReady()), subscribed]).then(() => undefined));
     },
     close,
   };

@@ -22,13 +22,17 @@ export interface CallOptions {
   engine?: Engine;
   retry?: RetryOptions;
   timeouts?: TimeoutOptions;
+  /** Proxy for this call ('http://…', 'https://…', 'socks5://…' or false); the engine's otherwise. */
+  proxy?: string | false;
+  /** Hosts this call reaches directly. */
+  noProxy?: string | string[];
 }
 
 /** Options of a vendor call that sends bytes: onProgress, signal, concurrency, engine, retry, timeouts. */
 export type VendorUploadOptions = UploadCommonOptions;
 
 /** Keys a call without a file accepts besides its vendor fields. */
-export const CALL_KEYS: readonly string[] = ['signal', 'engine', 'retry', 'timeouts'];
+export const CALL_KEYS: readonly string[] = ['signal', 'engine', 'retry', 'timeouts', 'proxy', 'noProxy'];
 
 /** Largest credential accepted, in characters. */
 const MAX_SECRET_CHARS = 4096;
@@ -91,6 +95,9 @@ export function jobFields(job: NativeJobOptions): NativeJobOptions {
   if (job.retry !== undefined) out.retry = job.retry;
   if (job.timeouts !== undefined) out.timeouts = job.timeouts;
   if (job.progressIntervalMs !== undefined) out.progressIntervalMs = job.progressIntervalMs;
+  if (job.proxy !== undefined) out.proxy = job.proxy;
+  if (job.maxBytesPerSecond !== undefined) out.maxBytesPerSecond = job.maxBytesPerSecond;
+  if (job.control !== undefined) out.control = job.control;
   return out;
 }
 
@@ -121,7 +128,7 @@ export async function runOp<T>(engine: Engine, op: string, spec: object, ctx: Op
       }
       return n.run<T>(op, { ...spec, ...jobFields(ctx.job ?? {}) }, safeProgress(ctx.onProgress));
     },
-    { signal: ctx.signal, onProgress: ctx.onProgress, vendor: ctx.vendor, site: ctx.site, label: op },
+    { signal: ctx.signal, onProgress: ctx.onProgress, vendor: ctx.vendor, site: ctx.site, label: op, operation: op },
   );
 }
 

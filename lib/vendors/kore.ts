@@ -201,7 +201,7 @@ export class KoreClient {
     common: ReturnType<typeof checkUpload>, site: Error,
   ): Promise<KoreUploadFileResult> {
     const engine = pickEngine(common, this.#engine);
-    const signal = common.signal ? { signal: common.signal } : {};
+    const signal = { ...(common.signal ? { signal: common.signal } : {}), ...common.proxyOptions };
     let rec = await journal.load(VENDOR, fp);
     let session: KoreSession;
     if (rec && rec.extra.chunkSizeBytes === f.chunkSizeBytes && rec.extra.fileName === f.fileName) {

@@ -261,7 +261,7 @@ export class PlaudClient {
       ticket = rec.presign as unknown as PlaudTicket;
       debug(`plaud: resuming ${ticket.fileId} with ${Object.keys(rec.parts).length} of ${ticket.parts.length} parts stored`);
     } else {
-      ticket = await this.presign({ fileSize: r.size, fileType, engine, ...(common.signal ? { signal: common.signal } : {}) });
+      ticket = await this.presign({ fileSize: r.size, fileType, engine, ...(common.signal ? { signal: common.signal } : {}), ...common.proxyOptions });
       rec = await journal.start(VENDOR, fp, ticket as unknown as Record<string, unknown>, { fileType });
     }
     const stored = rec.parts;
@@ -289,7 +289,7 @@ export class PlaudClient {
     }
     await journal.flush();
     const parts = Object.entries(rec.parts).map(([n, etag]) => ({ partNumber: Number(n), etag })).sort((a, b) => a.partNumber - b.partNumber);
-    const done = await this.complete(ticket, { parts, md5: sent.md5 }, { fileType, engine, ...(common.signal ? { signal: common.signal } : {}) });
+    const done = await this.complete(ticket, { parts, md5: sent.md5 }, { fileType, engine, ...(common.signal ? { signal: common.signal } : {}), ...common.proxyOptions });
     await journal.remove();
     return { ...done, parts, md5: sent.md5, bytes: r.size };
   }

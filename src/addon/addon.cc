@@ -6,6 +6,7 @@
 
 #include "addon_data.h"
 #include "convert.h"
+#include "control.h"
 #include "engine_wrap.h"
 #include "stream_wrap.h"
 
@@ -37,6 +38,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Stream", StreamWrap::Init(env, data));
   exports.Set("curlVersion", Napi::Function::New(env, CurlVersion));
   exports.Set("bufferCopies", Napi::Function::New(env, JsBufferCopies));
+  exports.Set("createControl", Napi::Function::New(env, CreateControl));
   exports.Set("trackSpoolDir", Napi::Function::New(env, TrackSpoolDir));
   exports.Set("untrackSpoolDir", Napi::Function::New(env, UntrackSpoolDir));
   return exports;

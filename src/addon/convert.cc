@@ -12,6 +12,7 @@
 #endif
 
 #include "addon_data.h"
+#include "control.h"
 #include "stream_wrap.h"
 
 namespace uplift::addon {
@@ -62,7 +63,19 @@ JobOptions ToJobOptions(const Napi::Object& spec, const JobOptions& defaults) {
     o.retry.maxAttempts = static_cast<int>(GetNumber(ro, "maxAttempts", o.retry.maxAttempts));
     o.retry.baseDelayMs = static_cast<long>(GetNumber(ro, "baseDelayMs", o.retry.baseDelayMs));
     o.retry.maxDelayMs = static_cast<long>(GetNumber(ro, "maxDelayMs", o.retry.maxDelayMs));
+    o.retry.maxElapsedMs = static_cast<long>(GetNumber(ro, "maxElapsedMs", o.retry.maxElapsedMs));
   }
+  // proxy: { http, https, noProxy } decided by the TypeScript layer ('' = direct).
+  Napi::Value px = spec.Get("proxy");
+  if (px.IsObject()) {
+    Napi::Object po = px.As<Napi::Object>();
+    o.proxy.http = GetString(po, "http");
+    o.proxy.https = GetString(po, "https");
+    o.proxy.noProxy = GetString(po, "noProxy");
+  }
+  double cap = GetNumber(spec, "maxBytesPerSecond", static_cast<double>(o.maxBytesPerSecond));
+  o.maxBytesPerSecond = cap > 0 ? static_cast<uint64_t>(cap) : 0;
+  if (std::shared_ptr<UploadControl> c = ToControl(spec.Get("control"))) o.control = std::move(c);
   Napi::Value t = spec.Get("timeouts");
   if (t.IsObject()) {
     Napi::Object to = t.As<Napi::Object>();

@@ -14,7 +14,8 @@ Napi::Function EngineWrap::Init(Napi::Env env, AddonData* data) {
        InstanceMethod<&EngineWrap::JsUploadPresignedParts>("uploadPresignedParts"),
        InstanceMethod<&EngineWrap::JsRun>("run"),
        InstanceMethod<&EngineWrap::JsClose>("close"),
-       InstanceMethod<&EngineWrap::JsStats>("stats")});
+       InstanceMethod<&EngineWrap::JsStats>("stats"),
+       InstanceMethod<&EngineWrap::JsSetBandwidth>("setBandwidth")});
   data->engineCtor = Napi::Persistent(ctor);
   return ctor;
 }
@@ -31,6 +32,8 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Engine
     JobOptions d = ToJobOptions(opts, JobOptions());
     o.retry = d.retry;
     o.timeouts = d.timeouts;
+    o.proxy = d.proxy;
+    o.maxBytesPerSecond = d.maxBytesPerSecond;
   }
   engine_ = std::make_shared<Engine>(o);
   auto* data = info.Env().GetInstanceData<AddonData>();
@@ -84,6 +87,12 @@ Napi::Value EngineWrap::JsRun(const Napi::CallbackInfo& info) {
 
 Napi::Value EngineWrap::JsClose(const Napi::CallbackInfo& info) {
   if (engine_) engine_->close();
+  return info.Env().Undefined();
+}
+
+Napi::Value EngineWrap::JsSetBandwidth(const Napi::CallbackInfo& info) {
+  double v = info.Length() > 0 && info[0].IsNumber() ? info[0].As<Napi::Number>().DoubleValue() : 0;
+  if (engine_) engine_->setBandwidth(v > 0 ? static_cast<uint64_t>(v) : 0);
   return info.Env().Undefined();
 }
 

@@ -27,6 +27,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value JsRun(const Napi::CallbackInfo& info);
   Napi::Value JsClose(const Napi::CallbackInfo& info);
   Napi::Value JsStats(const Napi::CallbackInfo& info);
+  Napi::Value JsSetBandwidth(const Napi::CallbackInfo& info);
 
   std::shared_ptr<Engine> engine_;
 };

@@ -50,7 +50,7 @@ Napi::Value PostPresignedForm(Napi::Env env, const std::shared_ptr<Engine>& engi
       return o;
     });
   });
-  return JobBridge::Handle(env, s.promise, s.job);
+  return JobBridge::Handle(env, s.promise, s.job, s.bridge);
 }
 
 }  // namespace uplift::addon

@@ -33,12 +33,32 @@ void ClearPending(napi_env env) {
 void CallJs(Napi::Env env, Napi::Function, BridgeContext* ctx, BridgeEvent* ev) {
   std::unique_ptr<BridgeEvent> event(ev);
   if (env == nullptr || ctx == nullptr || !event) return;  // environment is going away
-  if (event->part || !event->done) {
+  if (!event->done) {
     try {
       Napi::HandleScope scope(env);
-      if (event->part && !ctx->onPart.IsEmpty()) {
-        ctx->onPart.Call({Napi::Number::New(env, event->partNumber), Napi::String::New(env, event->etag)});
-      } else if (!event->part && !ctx->onProgress.IsEmpty()) {
+      auto trace = [&](std::initializer_list<napi_value> args) {
+        if (ctx->handle.IsEmpty()) return;
+        Napi::Value fn = ctx->handle.Value().Get("onTrace");
+        if (env.IsExceptionPending()) env.GetAndClearPendingException();
+        if (!fn.IsFunction()) return;
+        fn.As<Napi::Function>().Call(args);
+      };
+      if (event->part) {
+        if (!ctx->onPart.IsEmpty()) {
+          try {
+            ctx->onPart.Call({Napi::Number::New(env, event->partNumber), Napi::String::New(env, event->etag)});
+          } catch (const Napi::Error&) {
+            // a throwing listener: the trace below still runs
+          }
+          ClearPending(env);
+        }
+        trace({Napi::String::New(env, "part"), Napi::Number::New(env, event->partNumber),
+               Napi::String::New(env, event->etag)});
+      } else if (event->retry) {
+        trace({Napi::String::New(env, "retry"), Napi::Number::New(env, event->partNumber),
+               Napi::Number::New(env, event->attempt),
+               Napi::Number::New(env, static_cast<double>(event->delayMs)), ErrorToJs(env, event->error)});
+      } else if (!ctx->onProgress.IsEmpty()) {
         ctx->onProgress.Call({ProgressToJs(env, event->progress)});
       }
     } catch (...) {
@@ -64,6 +84,7 @@ void CallJs(Napi::Env env, Napi::Function, BridgeContext* ctx, BridgeEvent* ev) 
   }
   ClearPending(env);
   ctx->keep.refs.clear();
+  if (!ctx->handle.IsEmpty()) ctx->handle.Reset();
   if (ctx->hookActive) {
     napi_remove_env_cleanup_hook(env, CloseEngineAtTeardown, ctx);
     ctx->hookActive = false;
@@ -106,6 +127,17 @@ void JobBridge::part(int partNumber, const std::string& etag) {
   if (tsfn.NonBlockingCall(ev) != napi_ok) delete ev;
 }
 
+void JobBridge::retry(int partNumber, int attempt, long delayMs, const Error& err) {
+  if (finished.load(std::memory_order_acquire)) return;
+  auto* ev = new BridgeEvent();
+  ev->retry = true;
+  ev->partNumber = partNumber;
+  ev->attempt = attempt;
+  ev->delayMs = delayMs;
+  ev->error = err;
+  if (tsfn.NonBlockingCall(ev) != napi_ok) delete ev;
+}
+
 void JobBridge::finish(const Error& err, std::function<Napi::Value(Napi::Env)> result) {
   if (finished.exchange(true)) return;
   for (auto& c : copies) c->release();  // the job is over: its promise settles with the memory back
@@ -116,8 +148,12 @@ void JobBridge::finish(const Error& err, std::function<Napi::Value(Napi::Env)> r
   if (tsfn.NonBlockingCall(ev) != napi_ok) delete ev;  // environment closing: nobody waits
 }
 
-Napi::Object JobBridge::Handle(Napi::Env env, Napi::Promise promise, std::shared_ptr<Job> job) {
+Napi::Object JobBridge::Handle(Napi::Env env, Napi::Promise promise, std::shared_ptr<Job> job,
+                               const std::shared_ptr<JobBridge>& bridge) {
   Napi::Object h = Napi::Object::New(env);
+  if (bridge && job && !bridge->finished.load(std::memory_order_acquire)) {
+    bridge->tsfn.GetContext()->handle = Napi::Persistent(h);
+  }
   h.Set("promise", promise);
   // Weak: a handle kept by JS (until the garbage collector gets to it) must not keep the
   // finished job's native state alive.
@@ -159,12 +195,18 @@ StartedJob StartJob(Napi::Env env, const std::shared_ptr<Engine>& engine, Napi::
     std::shared_ptr<JobBridge> bridge = s.bridge;
     jo.onProgress = [bridge](const Progress& p) { bridge->progress(p); };
   }
-  // spec.onPart(partNumber, etag): stored parts, for resume journals.
+  // spec.onPart(partNumber, etag): stored parts, for resume journals. Parts and retries
+  // also reach the handle's onTrace (instrumentation).
   Napi::Value onPart = spec.Get("onPart");
   if (onPart.IsFunction()) {
     s.bridge->tsfn.GetContext()->onPart = Napi::Persistent(onPart.As<Napi::Function>());
+  }
+  {
     std::shared_ptr<JobBridge> bridge = s.bridge;
     jo.onPart = [bridge](int n, const std::string& etag) { bridge->part(n, etag); };
+    jo.onRetry = [bridge](int n, int attempt, long delayMs, const Error& e) {
+      bridge->retry(n, attempt, delayMs, e);
+    };
   }
   s.job = engine->newJob(std::move(jo), HostOf(spec));
   if (!s.job) s.bridge->finish(makeError(codes::kEngineClosed, "the engine was closed"), nullptr);

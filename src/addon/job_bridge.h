@@ -19,7 +19,10 @@ class JobBridge;
 struct BridgeEvent {
   bool done = false;
   bool part = false;  // a stored part: partNumber, etag
+  bool retry = false; // a retry scheduled: partNumber, attempt, delayMs, error
   int partNumber = 0;
+  int attempt = 0;
+  long delayMs = 0;
   std::string etag;
   Progress progress;
   Error error;                                   // when done and failed
@@ -30,6 +33,7 @@ struct BridgeContext {
   Napi::Promise::Deferred deferred;
   Napi::FunctionReference onProgress;
   Napi::FunctionReference onPart;
+  Napi::ObjectReference handle;  // the JS handle; its onTrace(kind, ...) sees parts and retries
   KeepAlive keep;
   std::shared_ptr<Engine> engine;  // outlives the job
   std::shared_ptr<JobBridge> self;  // dropped on completion
@@ -49,11 +53,13 @@ class JobBridge {
   // Any thread.
   void progress(const Progress& p);
   void part(int partNumber, const std::string& etag);
+  void retry(int partNumber, int attempt, long delayMs, const Error& err);
   // Any thread, once.
   void finish(const Error& err, std::function<Napi::Value(Napi::Env)> result);
 
   // A JS object { promise, cancel(reason?) } for the TypeScript layer.
-  static Napi::Object Handle(Napi::Env env, Napi::Promise promise, std::shared_ptr<Job> job);
+  static Napi::Object Handle(Napi::Env env, Napi::Promise promise, std::shared_ptr<Job> job,
+                             const std::shared_ptr<JobBridge>& bridge = nullptr);
 
   BridgeTsfn tsfn;
   std::atomic<bool> finished{false};

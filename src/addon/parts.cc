@@ -61,7 +61,7 @@ Napi::Value UploadPresignedParts(Napi::Env env, const std::shared_ptr<Engine>& e
       return o;
     });
   });
-  return JobBridge::Handle(env, s.promise, s.job);
+  return JobBridge::Handle(env, s.promise, s.job, s.bridge);
 }
 
 }  // namespace uplift::addon

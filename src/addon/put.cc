@@ -46,7 +46,7 @@ Napi::Value PutPresigned(Napi::Env env, const std::shared_ptr<Engine>& engine, N
       return o;
     });
   });
-  return JobBridge::Handle(env, s.promise, s.job);
+  return JobBridge::Handle(env, s.promise, s.job, s.bridge);
 }
 
 }  // namespace uplift::addon

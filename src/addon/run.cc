@@ -118,7 +118,7 @@ Napi::Value RunOp(Napi::Env env, const std::shared_ptr<Engine>& engine, const st
     }
     bridge->finish(Error(), [result](Napi::Env env) { return JsonToJs(env, *result); });
   });
-  return JobBridge::Handle(env, s.promise, s.job);
+  return JobBridge::Handle(env, s.promise, s.job, s.bridge);
 }
 
 }  // namespace uplift::addon

@@ -17,7 +17,7 @@ void ensureCurlGlobalInit() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
-Engine::Engine(EngineOptions opts) : opts_(std::move(opts)) {
+Engine::Engine(EngineOptions opts) : opts_(std::move(opts)), bandwidth_(opts_.maxBytesPerSecond) {
   ensureCurlGlobalInit();
   opts_.threads = std::max(1, std::min(16, opts_.threads));
   share_ = curl_share_init();
@@ -47,6 +47,7 @@ JobOptions Engine::defaultJobOptions() const {
   JobOptions o;
   o.retry = opts_.retry;
   o.timeouts = opts_.timeouts;
+  o.proxy = opts_.proxy;
   return o;
 }
 
@@ -60,6 +61,7 @@ std::shared_ptr<Job> Engine::newJob(JobOptions opts, const std::string& host) {
                              [](const std::weak_ptr<Job>& w) { return w.expired(); }),
               jobs_.end());
   jobs_.push_back(job);
+  if (job->options().control) job->options().control->attach(job);
   return job;
 }
 
@@ -109,6 +111,16 @@ void Engine::workLoop() {
 
 void Engine::wakeThread(int index) {
   if (index >= 0 && static_cast<size_t>(index) < threads_.size()) threads_[index]->wake();
+}
+
+void Engine::wakeAll() {
+  for (auto& t : threads_) t->wake();
+}
+
+void Engine::setBandwidth(uint64_t bytesPerSecond) {
+  bandwidth_.setRate(bytesPerSecond);
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!closed_) wakeAll();
 }
 
 bool Engine::closed() const {

@@ -44,6 +44,8 @@ struct EngineOptions {
   TlsOptions tls;
   RetryPolicy retry;                // defaults for jobs
   Timeouts timeouts;                // defaults for jobs
+  ProxySettings proxy;              // defaults for jobs
+  uint64_t maxBytesPerSecond = 0;   // all uploads of the engine together; 0 = no cap
 };
 
 class Engine {
@@ -69,6 +71,10 @@ class Engine {
   const std::shared_ptr<WorkQueue>& workQueue() const { return work_; }
 
   void wakeThread(int index);
+  void wakeAll();
+  // The engine-wide bandwidth cap (bytes per second, 0 = none); any thread, at any time.
+  void setBandwidth(uint64_t bytesPerSecond);
+  TokenBucket& bandwidth() { return bandwidth_; }
   // Rejects new work, cancels every job still running with ERR_UPLIFT_ENGINE_CLOSED and
   // joins the threads. Must not be called from an engine thread. Idempotent.
   void close();
@@ -79,6 +85,7 @@ class Engine {
 
   EngineOptions opts_;
   CURLSH* share_;
+  TokenBucket bandwidth_;
   std::mutex shareLocks_[CURL_LOCK_DATA_LAST];
   std::vector<std::unique_ptr<IoThread>> threads_;
 

@@ -26,6 +26,7 @@ inline constexpr const char* kBadResponse = "ERR_UPLIFT_BAD_RESPONSE";
 inline constexpr const char* kIntegrity = "ERR_UPLIFT_INTEGRITY";
 inline constexpr const char* kTooLarge = "ERR_UPLIFT_TOO_LARGE";
 inline constexpr const char* kEngineClosed = "ERR_UPLIFT_ENGINE_CLOSED";
+inline constexpr const char* kProxy = "ERR_UPLIFT_PROXY";
 inline constexpr const char* kInternal = "ERR_UPLIFT_INTERNAL";
 }  // namespace codes
 

@@ -63,6 +63,9 @@ struct RetryPolicy {
   int maxAttempts = 4;      // first try included
   long baseDelayMs = 200;   // doubled each retry, with jitter
   long maxDelayMs = 20000;  // cap on one wait (Retry-After included)
+  // When > 0, retryable failures are retried past maxAttempts until this long after the
+  // request first failed (a laptop that loses its network for a minute carries on).
+  long maxElapsedMs = 0;
 };
 
 struct TlsOptions {

@@ -1,6 +1,7 @@
 // IoThread: the multi loop, completion classification and retry scheduling.
 #include "io_thread.h"
 
+#include "proxy.h"
 #include "retry.h"
 
 namespace uplift {
@@ -104,12 +105,23 @@ void IoThread::failOrRetry(std::shared_ptr<Transfer> t, Error err) {
   const RetryPolicy& policy = t->job().options().retry;
   err.attempts = t->attempt();
   if (t->job().cancelled()) err = cancelError(*t);
-  bool again = err.retryable && t->attempt() < policy.maxAttempts && !t->job().cancelled();
+  auto now = Clock::now();
+  t->markFailure(now);
+  bool budget = t->attempt() < policy.maxAttempts;
+  // A connection the server dropped while the upload was paused does not use up attempts.
+  if (!budget && (t->job().paused() || t->pausedInAttempt())) budget = true;
+  if (!budget && policy.maxElapsedMs > 0) {
+    budget = now - t->firstFailure() < std::chrono::milliseconds(policy.maxElapsedMs);
+  }
+  bool again = err.retryable && budget && !t->job().cancelled();
   if (again) {
     std::uniform_real_distribution<double> dist(0.0, 1.0);
     long delay = backoffDelayMs(policy, t->attempt(), err.retryAfterMs, dist(rng_));
-    auto due = Clock::now() + std::chrono::milliseconds(delay);
+    auto due = now + std::chrono::milliseconds(delay);
     if (due < t->job().deadline()) {
+      if (t->job().options().onRetry) {
+        t->job().options().onRetry(t->request().partNumber, t->attempt(), delay, err);
+      }
       waiting_.emplace(due, std::move(t));
       return;
     }
@@ -163,6 +175,9 @@ void IoThread::completed(CURL* easy, CURLcode rc) {
   } else {
     bool connected = connectUs > 0 || status > 0;
     err = classifyOutcome(rc, t->errorText(), connected, t->request(), t->response());
+    if (!err.code.empty()) {
+      refineProxyError(easy, rc, t->job().options().proxy, t->request().url, status, &err);
+    }
   }
   bool ok = err.code.empty();
   t->endAttempt(ok);
@@ -200,8 +215,33 @@ void IoThread::sweepCancelled() {
   }
 }
 
+void IoThread::ungate() {
+  if (gated_.empty()) return;
+  std::vector<std::shared_ptr<Transfer>> held;
+  held.swap(gated_);
+  for (auto& t : held) {
+    CURL* easy = t->easy();
+    auto it = easy ? active_.find(easy) : active_.end();
+    if (it == active_.end() || it->second != t) continue;  // finished, cancelled or reused
+    if (!t->gated()) continue;
+    if (t->job().paused() || !t->hasTokens()) {
+      gated_.push_back(std::move(t));
+      continue;
+    }
+    t->clearGate();
+    curl_easy_pause(easy, CURLPAUSE_CONT);  // reads again at once; may gate again
+  }
+}
+
 long IoThread::pollTimeoutMs() {
   long timeout = 1000;
+  for (const auto& t : gated_) {
+    // A capped transfer looks again soon; a paused one waits for resume() to wake the loop.
+    if (!t->job().paused()) {
+      timeout = 5;
+      break;
+    }
+  }
   long curlTimeout = -1;
   curl_multi_timeout(multi_, &curlTimeout);
   if (curlTimeout >= 0 && curlTimeout < timeout) timeout = curlTimeout;
@@ -246,6 +286,7 @@ void IoThread::run() {
         kv.second->finish(reason);
       }
       waiting_.clear();
+      gated_.clear();
       std::lock_guard<std::mutex> lock(mu_);
       if (incoming_.empty()) return;
       continue;  // finish() callbacks may have submitted more: fail those too
@@ -262,6 +303,7 @@ void IoThread::run() {
       start(std::move(t));
     }
     sweepCancelled();
+    ungate();
 
     int running = 0;
     curl_multi_perform(multi_, &running);

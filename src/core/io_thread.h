@@ -30,6 +30,9 @@ class IoThread {
   void wake();
   // Any thread: resumes a transfer paused while its stream had no bytes yet.
   void unpause(std::shared_ptr<Transfer> t);
+  // I/O thread only (from a read callback): the transfer paused its body for a bandwidth
+  // cap or a paused upload; the loop unpauses it when both allow.
+  void gate(std::shared_ptr<Transfer> t) { gated_.push_back(std::move(t)); }
   // Any thread but this one: every transfer still here finishes with `reason`; joins.
   void stop(const Error& reason);
   size_t activeCount() const { return activeCount_.load(); }
@@ -45,6 +48,7 @@ class IoThread {
   void completed(CURL* easy, CURLcode rc);
   void failOrRetry(std::shared_ptr<Transfer> t, Error err);
   void sweepCancelled();
+  void ungate();
   long pollTimeoutMs();
   Error cancelError(Transfer& t) const;
 
@@ -65,6 +69,7 @@ class IoThread {
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> active_;
   std::multimap<Clock::time_point, std::shared_ptr<Transfer>> waiting_;  // retries by due time
   std::vector<CURL*> idleEasy_;
+  std::vector<std::shared_ptr<Transfer>> gated_;  // paused by a cap or pause(), still active
   std::mt19937_64 rng_;
 };
 

@@ -14,10 +14,19 @@ int64_t nowMs() {
 }  // namespace
 
 Job::Job(Engine* engine, int thread, JobOptions opts)
-    : engine_(engine), thread_(thread), opts_(std::move(opts)) {
+    : engine_(engine), thread_(thread), opts_(std::move(opts)), bucket_(opts_.maxBytesPerSecond) {
   deadline_ = opts_.timeouts.overallMs > 0
                   ? Clock::now() + std::chrono::milliseconds(opts_.timeouts.overallMs)
                   : Clock::time_point::max();
+  if (opts_.control) pausedAtStartMs_ = opts_.control->pausedMs();
+  if (engine_) buckets_.push_back(&engine_->bandwidth());
+  if (opts_.control) buckets_.push_back(&opts_.control->bucket());
+  buckets_.push_back(&bucket_);
+}
+
+Job::Clock::time_point Job::deadline() const {
+  if (!opts_.control || deadline_ == Clock::time_point::max()) return deadline_;
+  return deadline_ + std::chrono::milliseconds(opts_.control->pausedMs() - pausedAtStartMs_);
 }
 
 void Job::cancel(Error reason) {
@@ -78,6 +87,6 @@ void Job::maybeEmitProgress(bool force) {
   opts_.onProgress(p);
 }
 
-bool Job::pastDeadline() const { return Clock::now() >= deadline_; }
+bool Job::pastDeadline() const { return !paused() && Clock::now() >= deadline(); }
 
 }  // namespace uplift

@@ -10,9 +10,12 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
+#include "bandwidth.h"
 #include "error.h"
 #include "http.h"
+#include "proxy.h"
 
 namespace uplift {
 
@@ -33,12 +36,19 @@ using ProgressFn = std::function<void(const Progress&)>;
 // sent it; empty for chunk flows without ETags). For resume journals.
 using PartFn = std::function<void(int partNumber, const std::string& etag)>;
 
+// Called on the I/O thread when a failed attempt will be retried after delayMs.
+using RetryFn = std::function<void(int partNumber, int attempt, long delayMs, const Error& err)>;
+
 struct JobOptions {
   RetryPolicy retry;
   Timeouts timeouts;
   ProgressFn onProgress;
   PartFn onPart;
+  RetryFn onRetry;
   long progressIntervalMs = 100;
+  ProxySettings proxy;
+  uint64_t maxBytesPerSecond = 0;          // this job's own cap; 0 = none
+  std::shared_ptr<UploadControl> control;  // pause/resume and a cap shared with other jobs
 };
 
 class Job {
@@ -64,13 +74,22 @@ class Job {
   const JobOptions& options() const { return opts_; }
   // Time left before the overall timeout, or a very large value when none.
   bool pastDeadline() const;
-  Clock::time_point deadline() const { return deadline_; }
+  // The overall deadline, moved later by the time the job spent paused.
+  Clock::time_point deadline() const;
+  // True while the job's upload control is paused (transfers hold their body bytes).
+  bool paused() const { return opts_.control && opts_.control->paused(); }
+  // The bandwidth buckets the job's body bytes draw from (engine, control, job).
+  const std::vector<TokenBucket*>& buckets() const { return buckets_; }
+  TokenBucket& ownBucket() { return bucket_; }
 
  private:
   Engine* engine_;
   int thread_;
   JobOptions opts_;
   Clock::time_point deadline_;
+  int64_t pausedAtStartMs_ = 0;  // the control's paused time when the job began
+  TokenBucket bucket_;
+  std::vector<TokenBucket*> buckets_;
   std::atomic<bool> cancelled_{false};
   mutable std::mutex reasonMu_;
   Error reason_;  // guarded by reasonMu_

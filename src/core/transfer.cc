@@ -2,6 +2,7 @@
 #include "transfer.h"
 
 #include "io_thread.h"
+#include "proxy.h"
 #include "stream_source.h"
 
 #include <cctype>
@@ -73,6 +74,9 @@ bool Transfer::prepare(CURLSH* share, const TlsOptions& tls, Error* err) {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYPEER, 0L);
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
   }
+  applyProxy(easy_, job_->options().proxy, req_.url, tls);
+  gated_ = false;
+  pausedInAttempt_ = false;
 
   if (headerList_) {
     curl_slist_free_all(headerList_);
@@ -171,17 +175,46 @@ size_t Transfer::pauseForData(uint64_t offset) {
   return CURL_READFUNC_PAUSE;
 }
 
+size_t Transfer::gate() {
+  gated_ = true;
+  if (thread_) thread_->gate(shared_from_this());
+  return CURL_READFUNC_PAUSE;
+}
+
+bool Transfer::hasTokens() const {
+  for (TokenBucket* b : job_->buckets()) {
+    if (b->available(1) == 0) return false;
+  }
+  return true;
+}
+
 size_t Transfer::readBody(const BodyRange& range, uint64_t* pos, char* buf, size_t max) {
   if (job_->cancelled()) return CURL_READFUNC_ABORT;
   if (*pos >= range.length || !range.source) return 0;
   size_t want = static_cast<size_t>(std::min<uint64_t>(max, range.length - *pos));
+  if (thread_ && job_->paused()) {
+    pausedInAttempt_ = true;
+    return gate();
+  }
+  uint64_t granted = thread_ ? grantFrom(job_->buckets(), want) : want;
+  if (granted == 0) return gate();
+  auto giveBack = [this](uint64_t n) {
+    if (n == 0) return;
+    for (TokenBucket* b : job_->buckets()) b->giveBack(n);
+  };
+  want = static_cast<size_t>(granted);
   Error err;
   int64_t got = range.source->readAt(range.offset + *pos, buf, want, &err);
-  if (got == StreamSource::kWouldBlock) return pauseForData(range.offset + *pos);
+  if (got == StreamSource::kWouldBlock) {
+    giveBack(granted);
+    return pauseForData(range.offset + *pos);
+  }
   if (got < 0) {
+    giveBack(granted);
     localError_ = err;
     return CURL_READFUNC_ABORT;
   }
+  giveBack(granted - static_cast<uint64_t>(got));
   waitingForData_ = false;
   *pos += static_cast<uint64_t>(got);
   if (streamHold_) asStream(range.source)->moveHold(streamHold_, range.offset + *pos);
@@ -250,8 +283,9 @@ int Transfer::onProgress(void* self, curl_off_t, curl_off_t dlnow, curl_off_t, c
     t->lastActivity_ = now;
     return 0;
   }
-  if (t->waitingForData_) {
-    t->lastActivity_ = now;  // waiting for the stream's producer is not a network stall
+  if (t->waitingForData_ || t->gated_ || t->job_->paused()) {
+    // Waiting for the stream's producer, a bandwidth cap or resume() is not a network stall.
+    t->lastActivity_ = now;
     return 0;
   }
   long stallMs = t->job_->options().timeouts.stallMs;

@@ -46,6 +46,20 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   void finish(const Error& err);
   // Set by the I/O thread that runs this transfer (for unpausing after a stream stall).
   void setThread(IoThread* thread) { thread_ = thread; }
+  // Held back by a bandwidth cap or a paused upload (its I/O thread unpauses it).
+  bool gated() const { return gated_; }
+  // True when this attempt was held by a paused upload at some point.
+  bool pausedInAttempt() const { return pausedInAttempt_; }
+  void clearGate() { gated_ = false; }
+  // True when every bandwidth bucket of the job has bytes to give now.
+  bool hasTokens() const;
+  // When the first attempt of this request failed (for retry.maxElapsedMs).
+  bool failedBefore() const { return failedBefore_; }
+  std::chrono::steady_clock::time_point firstFailure() const { return firstFailure_; }
+  void markFailure(std::chrono::steady_clock::time_point at) {
+    if (!failedBefore_) firstFailure_ = at;
+    failedBefore_ = true;
+  }
 
  private:
   static size_t onRead(char* buf, size_t size, size_t n, void* self);
@@ -59,11 +73,16 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
 
   const BodyRange& streamedRange() const { return req_.isForm ? req_.form.file : req_.body; }
   size_t pauseForData(uint64_t offset);
+  size_t gate();
 
   std::shared_ptr<Job> job_;
   IoThread* thread_ = nullptr;
   int streamHold_ = 0;          // hold on a StreamSource body, moved as bytes are sent
   bool waitingForData_ = false; // paused until the stream producer pushes more
+  bool gated_ = false;          // paused by a bandwidth cap or pause()
+  bool pausedInAttempt_ = false;
+  bool failedBefore_ = false;
+  std::chrono::steady_clock::time_point firstFailure_;
   const HttpRequest req_;
   Done done_;
   HttpResponse resp_;

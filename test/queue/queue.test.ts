@@ -344,6 +344,18 @@ test('the limiter is per vendor: Plaud jobs are held to 2 per second while Scrip
   expect(lastScripe).toBeLessThan(startedPlaud[5]);
 });
 
+test('a Redis that does not answer: add(), getJob() and cancel() reject with ERR_UPLIFT_NETWORK after redisTimeoutMs', async () => {
+  const q = createUploadQueue({ connection: { host: '127.0.0.1', port: 1 }, name: uniqueName(), redisTimeoutMs: 300 });
+  closers.push(() => q.close());
+  const f = writeFile('offline.wav', 10);
+  const t0 = Date.now();
+  await expect(q.add({ vendor: 'plaud', source: f.path })).rejects.toMatchObject({ code: 'ERR_UPLIFT_NETWORK', retryable: true, message: expect.stringMatching(/^add: Redis did not answer within 300 ms/) });
+  expect(Date.now() - t0).toBeLessThan(2000);
+  await expect(q.getJob('some-id')).rejects.toMatchObject({ code: 'ERR_UPLIFT_NETWORK' });
+  await expect(q.cancel('some-id')).rejects.toMatchObject({ code: 'ERR_UPLIFT_NETWORK' });
+  await expect(q.cancel(42 as unknown as string)).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field: 'job' });
+});
+
 test('add() checks its job: vendor, source, required options, and no credential or worker-owned option', async () => {
   const q = queue(uniqueName());
   const f = writeFile('check.wav', 10);

@@ -24,6 +24,7 @@ import {
   UrlExpiredError,
   VendorError,
   withCallSite,
+  ProxyError,
 } from '../../lib/errors';
 import { registerSecret, unregisterSecret } from '../../lib/redact';
 
@@ -51,6 +52,7 @@ const cases: Case[] = [
   ['IntegrityError', (m = 'bad') => new IntegrityError(m), 'ERR_UPLIFT_INTEGRITY', 'IntegrityError'],
   ['EngineClosedError', (m = 'bad') => new EngineClosedError(m), 'ERR_UPLIFT_ENGINE_CLOSED', 'EngineClosedError'],
   ['InternalError', (m = 'bad') => new InternalError(m), 'ERR_UPLIFT_INTERNAL', 'InternalError'],
+  ['ProxyError', (m = 'bad') => new ProxyError(m, { status: 407 }), 'ERR_UPLIFT_PROXY', 'ProxyError'],
 ];
 
 describe('error classes', () => {
@@ -71,7 +73,7 @@ describe('error classes', () => {
   test('classes are distinct (no accidental inheritance between subclasses)', () => {
     const classes = [InvalidArgumentError, SourceError, HttpError, NetworkError, TlsError, TimeoutError, AbortError,
       UrlExpiredError, VendorError, AuthError, RateLimitError, BadResponseError, TooLargeError, UnsupportedTypeError,
-      RegionUnavailableError, IntegrityError, EngineClosedError, InternalError];
+      RegionUnavailableError, IntegrityError, EngineClosedError, InternalError, ProxyError];
     const errs = cases.map(([, make]) => make());
     errs.forEach((err, i) => {
       classes.forEach((cls, j) => expect(err instanceof cls).toBe(i === j));
@@ -80,7 +82,7 @@ describe('error classes', () => {
 
   test('codes lists every code with a one-line description, all prefixed ERR_UPLIFT_', () => {
     const keys = Object.keys(codes);
-    expect(keys.length).toBe(22);
+    expect(keys.length).toBe(23);
     for (const [code, text] of Object.entries(codes)) {
       expect(code).toMatch(/^ERR_UPLIFT_[A-Z_]+$/);
       expect(text.length).toBeGreaterThan(10);
