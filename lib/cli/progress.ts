@@ -52,12 +52,20 @@ function lineView(stream: NodeJS.WriteStream): ProgressView {
   return {
     add(label, totalBytes) {
       stream.write(`${label}: started, ${(totalBytes / MiB).toFixed(1)} MiB\n`);
+      // a line at 25, 50 and 75 %, and one at 100 % once every part is stored (the
+      // engine's final report), however late the first report comes
       let nextQuarter = 1;
       return (p) => {
         const total = Math.max(p.totalBytes, 1);
-        if (nextQuarter >= 4 || p.bytesSent < (total * nextQuarter) / 4) return;
-        while (nextQuarter < 4 && p.bytesSent >= (total * nextQuarter) / 4) nextQuarter++;
-        const pct = Math.floor((p.bytesSent / total) * 100);
+        const final = p.bytesSent >= p.totalBytes && p.partsDone >= p.partsTotal;
+        if (final) {
+          if (nextQuarter > 4) return;
+          nextQuarter = 5;
+        } else {
+          if (nextQuarter >= 4 || p.bytesSent >= p.totalBytes || p.bytesSent < (total * nextQuarter) / 4) return;
+          while (nextQuarter < 4 && p.bytesSent >= (total * nextQuarter) / 4) nextQuarter++;
+        }
+        const pct = final ? 100 : Math.floor((p.bytesSent / total) * 100);
         stream.write(`${label}: ${pct}% (${(p.bytesSent / MiB).toFixed(1)} MiB${p.partsTotal > 1 ? `, parts ${p.partsDone}/${p.partsTotal}` : ''})\n`);
       };
     },
