@@ -190,13 +190,16 @@ test('kill -9 of a worker mid-Plaud upload: another worker takes the job over an
   const stall = { lockDuration: 1500, stalledInterval: 500, journalKey, concurrency: 1 };
   const f = writeFile('big.wav', 8 * 5 * MiB + 12345); // 9 parts of 5 MiB
   // parts 4.. answer slowly, so the first worker is killed while part 4 is in flight
-  sb.faults.add({ target: 's3', op: 'UploadPart', partNumber: 4, action: { stallMs: 4000 } });
+  sb.faults.add({ target: 's3', op: 'UploadPart', partNumber: 4, action: { stallMs: 10000 } });
   const a = child(name, stall);
   await a.waitFor(/^ready/);
   const q = queue(name);
   sb.log.clear();
   const job = await q.add({ vendor: 'plaud', source: f.path, options: { concurrency: 1 } });
   await a.waitFor(new RegExp(`^active ${job.id}`));
+  // the second worker starts while the first uploads (its start-up on a loaded machine must
+  // not outlast part 4's stall, or the first worker finishes the job before the kill)
+  const b = child(name, stall);
   const partsDone = async (): Promise<number[]> => sb.log.entries({ target: 's3', op: 'UploadPart', status: 200 }).map((e) => e.partNumber!);
   const until = Date.now() + 30000;
   while ((await partsDone()).length < 3) {
@@ -209,14 +212,14 @@ test('kill -9 of a worker mid-Plaud upload: another worker takes the job over an
   const sealed = await cli.call('GET', jkey) as string | null;
   expect(sealed).toMatch(/^uplift-sealed:v1:/);
   expect(sealed).not.toMatch(SIGNATURE_RE);
-  const b = child(name, stall);
   await b.waitFor(/^ready/);
   const killedAt = Date.now();
   a.child.kill('SIGKILL');
   await a.exited;
   const j = await settled(q, job.id!, 60000);
   expect(await j.getState()).toBe('completed');
-  expect(b.lines.some((l) => l === `completed ${job.id}`)).toBe(true);
+  // the completion line may reach us just after the job's state in Redis
+  expect(await b.waitFor(new RegExp(`^completed ${job.id}$`), 10000)).toBe(`completed ${job.id}`);
   const ok = sb.log.entries({ target: 's3', op: 'UploadPart', status: 200 });
   const sentAfterKill = ok.filter((e) => e.time > killedAt).map((e) => e.partNumber!);
   // parts 1-3 were stored before the kill and never sent again
