@@ -5,12 +5,16 @@
 // and prints the job ids. Redis from --redis or UPLIFT_REDIS_URL (default redis://127.0.0.1:6379).
 import * as fs from 'fs';
 import * as path from 'path';
+// @ts-ignore -- optional peer dependency (the package builds without it)
 import type { Redis } from 'ioredis';
 import { eka, heify, kore, plaud, scripe } from '../index';
-import type { UploadClients, QueueVendor } from '../queue/jobs';
+import type { UploadClients, UploadJobData, QueueVendor } from '../queue/jobs';
 import { redact } from '../redact';
 import { UsageError } from './errors';
 import { ENV, VENDORS } from './upload';
+
+/** What the worker's event lines read from a job. */
+interface FinishedJob { id?: string; data: UploadJobData }
 
 export interface QueueFlags {
   vendor?: string;
@@ -45,10 +49,10 @@ function redisUrl(r: QueueRun): string {
 }
 
 function connect(url: string): Redis {
-  let IORedis: typeof import('ioredis').Redis;
+  let IORedis: new (url: string, opts: object) => Redis;
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    IORedis = (require('ioredis') as typeof import('ioredis')).Redis;
+    IORedis = (require('ioredis') as { Redis: new (url: string, opts: object) => Redis }).Redis;
     require.resolve('bullmq');
   } catch {
     throw new UsageError('the queue commands need bullmq and ioredis: run `npm install bullmq ioredis`');
@@ -116,8 +120,8 @@ export async function runWorker(r: QueueRun): Promise<number> {
     onError: (e) => process.stderr.write(`uplift worker: ${redact(e.message)}\n`),
   });
   for (const bw of w.workers) {
-    bw.on('completed', (job) => process.stdout.write(`completed ${job.id} ${job.data.vendor} ${path.basename(job.data.source)}\n`));
-    bw.on('failed', (job, err) => process.stdout.write(`failed ${job?.id ?? '?'} ${job?.data.vendor ?? ''}: ${redact(err.message)}\n`));
+    bw.on('completed', (job: FinishedJob) => process.stdout.write(`completed ${job.id} ${job.data.vendor} ${path.basename(job.data.source)}\n`));
+    bw.on('failed', (job: FinishedJob | undefined, err: Error) => process.stdout.write(`failed ${job?.id ?? '?'} ${job?.data.vendor ?? ''}: ${redact(err.message)}\n`));
   }
   try {
     await w.ready();

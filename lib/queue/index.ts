@@ -7,7 +7,11 @@
 // their resume journal in Redis, so a job left by a crashed worker (stalled: its lock
 // lapsed) resumes on another worker and sends only the parts not yet stored.
 import { randomUUID } from 'crypto';
+// bullmq and ioredis are optional: without them installed these types are `any` and the
+// package still builds (the functions then throw a typed error at first use).
+// @ts-ignore -- optional peer dependency
 import type { ConnectionOptions, Job, JobsOptions, Queue as BullQueue, Worker as BullWorker } from 'bullmq';
+// @ts-ignore -- optional peer dependency
 import type { Redis, RedisOptions } from 'ioredis';
 import { AbortError, InvalidArgumentError, NetworkError, UpliftError } from '../errors';
 import { redact, redactValue } from '../redact';
@@ -18,7 +22,9 @@ import { CANCEL_TTL_SEC, checkJournalKey, keys, redisJournal } from './store';
 export { QUEUE_VENDORS } from './jobs';
 export type { QueueVendor, UploadClients, UploadJobData } from './jobs';
 
+// @ts-ignore -- optional peer dependency
 type Bull = typeof import('bullmq');
+// @ts-ignore -- optional peer dependency
 type IORedisCtor = typeof import('ioredis').Redis;
 
 function load(): { bull: Bull; IORedis: IORedisCtor } {
@@ -318,8 +324,14 @@ export function createUploadWorker(options: UploadWorkerOptions): UploadWorker {
       await journal.delete();
       throw new bull.UnrecoverableError(failureText(cancelled()));
     }
-    const data = checkJobData(job.data);
-    if (data.vendor !== vendor) throw new bull.UnrecoverableError(`ERR_UPLIFT_INVALID_ARGUMENT: job.vendor is ${data.vendor} but the job is in the ${vendor} queue`);
+    let data: UploadJobData;
+    try {
+      // jobs added by other producers (plain BullMQ) are checked as add() checks them
+      data = checkJobData(job.data);
+      if (data.vendor !== vendor) throw invalid('job.vendor', `'${vendor}' (the job is in the ${vendor} queue)`, data.vendor);
+    } catch (e) {
+      throw new bull.UnrecoverableError(failureText(e));
+    }
     // one signal for "cancelled" (BullMQ's) and "shutting down" (ours)
     const ac = new AbortController();
     const onCancel = (): void => ac.abort(new AbortError('cancelled', 'the job was cancelled'));

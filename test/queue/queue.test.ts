@@ -8,8 +8,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Job } from 'bullmq';
-import { Redis } from 'ioredis';
 import { Engine, plaud, scripe } from '../../lib/index';
 import { createUploadQueue, createUploadWorker, type UploadJobData, type UploadQueue, type UploadWorker } from '../../lib/queue';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
@@ -21,7 +19,26 @@ const MiB = 1024 * 1024;
 let redis: RedisServer;
 let sb: Sandbox;
 let dir: string;
-let cli: Redis;
+let cli: RedisCli;
+
+/** The ioredis calls the suite makes (typed here so the suite type-checks on its own). */
+interface RedisCli {
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  quit(): Promise<unknown>;
+}
+/** What the suite reads from a settled job. */
+interface SettledJob {
+  id?: string;
+  progress: unknown;
+  returnvalue: unknown;
+  failedReason?: string;
+  attemptsMade: number;
+  processedOn?: number;
+  finishedOn?: number;
+  getState(): Promise<string>;
+}
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { Redis } = require('ioredis') as { Redis: new (o: { host: string; port: number }) => RedisCli };
 const children: WorkerChild[] = [];
 const closers: (() => Promise<unknown>)[] = [];
 
@@ -78,7 +95,7 @@ function child(name: string, extra: Record<string, unknown> = {}): WorkerChild {
 }
 
 /** Resolves when the job reaches `completed` or `failed` (polls its state). */
-async function settled(q: UploadQueue, id: string, timeoutMs = 60000): Promise<Job<UploadJobData>> {
+async function settled(q: UploadQueue, id: string, timeoutMs = 60000): Promise<SettledJob> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const j = await q.getJob(id);
@@ -94,17 +111,17 @@ async function dumpRedis(): Promise<string> {
   const out: string[] = [];
   let cursor = '0';
   do {
-    const [next, batch] = await cli.scan(cursor, 'COUNT', '500');
+    const [next, batch] = await cli.call('SCAN', cursor, 'COUNT', 500) as [string, string[]];
     cursor = next;
     for (const k of batch) {
       out.push(k);
-      const type = await cli.type(k);
-      if (type === 'string') out.push(String(await cli.get(k)));
-      else if (type === 'hash') out.push(JSON.stringify(await cli.hgetall(k)));
-      else if (type === 'list') out.push(JSON.stringify(await cli.lrange(k, 0, -1)));
-      else if (type === 'set') out.push(JSON.stringify(await cli.smembers(k)));
-      else if (type === 'zset') out.push(JSON.stringify(await cli.zrange(k, '0', '-1', 'WITHSCORES')));
-      else if (type === 'stream') out.push(JSON.stringify(await cli.xrange(k, '-', '+')));
+      const type = await cli.call('TYPE', k) as string;
+      if (type === 'string') out.push(String(await cli.call('GET', k)));
+      else if (type === 'hash') out.push(JSON.stringify(await cli.call('HGETALL', k)));
+      else if (type === 'list') out.push(JSON.stringify(await cli.call('LRANGE', k, 0, -1)));
+      else if (type === 'set') out.push(JSON.stringify(await cli.call('SMEMBERS', k)));
+      else if (type === 'zset') out.push(JSON.stringify(await cli.call('ZRANGE', k, 0, -1, 'WITHSCORES')));
+      else if (type === 'stream') out.push(JSON.stringify(await cli.call('XRANGE', k, '-', '+')));
       else out.push(`<${type}>`);
     }
   } while (cursor !== '0');
@@ -189,7 +206,7 @@ test('kill -9 of a worker mid-Plaud upload: another worker takes the job over an
   await new Promise((r) => setTimeout(r, 400)); // the journal write of part 3
   // the journal is in Redis, sealed: no part URL signature readable
   const jkey = `bull:${name}-plaud:uplift:journal:${job.id}`;
-  const sealed = await cli.get(jkey);
+  const sealed = await cli.call('GET', jkey) as string | null;
   expect(sealed).toMatch(/^uplift-sealed:v1:/);
   expect(sealed).not.toMatch(SIGNATURE_RE);
   const b = child(name, stall);
@@ -211,7 +228,7 @@ test('kill -9 of a worker mid-Plaud upload: another worker takes the job over an
   const stored = sb.objects().filter((o) => o.md5 === f.md5);
   expect(stored).toHaveLength(1);
   expect(j.returnvalue).toMatchObject({ fileMd5: f.md5 });
-  expect(await cli.exists(jkey)).toBe(0);
+  expect(await cli.call('EXISTS', jkey)).toBe(0);
 });
 
 test('a wrong vendor token fails the job once, without retries; the failure is typed and redacted', async () => {
@@ -231,6 +248,21 @@ test('a wrong vendor token fails the job once, without retries; the failure is t
   expect(j.failedReason).not.toContain('wrong-token-0123456789');
   await new Promise((r) => setTimeout(r, 300));
   expect(sb.log.entries({ target: 'plaud', op: 'presign' })).toHaveLength(1);
+});
+
+test('a job added through plain BullMQ with bad data fails once as invalid, never reaching the vendor', async () => {
+  const name = uniqueName();
+  const w = inProcessWorker(name, { clients: { plaud: plaud.client({ token: sb.credentials.plaud.token, baseUrl: sb.urls.plaud }) } });
+  await w.ready();
+  const q = queue(name);
+  const f = writeFile('raw.wav', 100);
+  sb.log.clear();
+  const raw = await q.queue('plaud').add('plaud', { vendor: 'plaud', source: f.path, options: { signal: 'x' } }, { attempts: 3 });
+  const j = await settled(q, raw.id!);
+  expect(await j.getState()).toBe('failed');
+  expect(j.attemptsMade).toBe(1);
+  expect(j.failedReason).toMatch(/^ERR_UPLIFT_INVALID_ARGUMENT: job\.options\.signal/);
+  expect(sb.log.entries({ target: 'plaud' })).toEqual([]);
 });
 
 test('a network failure is retried by BullMQ and then succeeds', async () => {
@@ -284,7 +316,7 @@ test('cancel stops a running upload within a second and fails the job without re
   expect(sb.log.entries({ target: 'plaud', op: 'complete' })).toEqual([]);
   expect(sb.objects().filter((o) => o.md5 === f.md5)).toHaveLength(0);
   expect(await q.getJob(second.id!)).toBeUndefined();
-  expect(await cli.exists(`bull:${name}-plaud:uplift:journal:${job.id}`)).toBe(0);
+  expect(await cli.call('EXISTS', `bull:${name}-plaud:uplift:journal:${job.id}`)).toBe(0);
 });
 
 test('close() with a deadline stops a running upload and puts the job back without using an attempt; the next worker resumes it', async () => {
@@ -308,7 +340,7 @@ test('close() with a deadline stops a running upload and puts the job back witho
   const back = (await q.getJob(job.id!))!;
   expect(['waiting', 'delayed']).toContain(await back.getState());
   expect(back.attemptsMade).toBe(0);
-  expect(await cli.exists(`bull:${name}-plaud:uplift:journal:${job.id}`)).toBe(1);
+  expect(await cli.call('EXISTS', `bull:${name}-plaud:uplift:journal:${job.id}`)).toBe(1);
   // another worker finishes it without sending part 1 again
   const w2 = inProcessWorker(name, { clients: { plaud: plaud.client({ token: sb.credentials.plaud.token, baseUrl: sb.urls.plaud }) } });
   await w2.ready();
@@ -332,12 +364,12 @@ test('the limiter is per vendor: Plaud jobs are held to 2 per second while Scrip
   const q = queue(name);
   const f = writeFile('limited.wav', 2048);
   const t0 = Date.now();
-  const plaudJobs = await Promise.all([0, 1, 2, 3, 4, 5].map(() => q.add({ vendor: 'plaud', source: f.path })));
-  const scripeJobs = await Promise.all([0, 1, 2, 3, 4, 5].map(() => q.add({ vendor: 'scripe', source: f.path })));
-  const scripeDone = await Promise.all(scripeJobs.map((j) => settled(q, j.id!)));
-  const plaudDone = await Promise.all(plaudJobs.map((j) => settled(q, j.id!)));
+  const plaudJobs: { id?: string }[] = await Promise.all([0, 1, 2, 3, 4, 5].map(() => q.add({ vendor: 'plaud', source: f.path })));
+  const scripeJobs: { id?: string }[] = await Promise.all([0, 1, 2, 3, 4, 5].map(() => q.add({ vendor: 'scripe', source: f.path })));
+  const scripeDone: SettledJob[] = await Promise.all(scripeJobs.map((j) => settled(q, j.id!)));
+  const plaudDone: SettledJob[] = await Promise.all(plaudJobs.map((j) => settled(q, j.id!)));
   for (const j of [...scripeDone, ...plaudDone]) expect(await j.getState()).toBe('completed');
-  const startedPlaud = plaudDone.map((j) => j.processedOn! - t0).sort((a, b) => a - b);
+  const startedPlaud = plaudDone.map((j) => j.processedOn! - t0).sort((a: number, b: number) => a - b);
   const lastScripe = Math.max(...scripeDone.map((j) => j.finishedOn! - t0));
   // 6 Plaud jobs at 2 per second: the 5th and 6th start 2 s windows after the first
   expect(startedPlaud[5] - startedPlaud[0]).toBeGreaterThanOrEqual(1800);
