@@ -12,7 +12,9 @@ export type FaultAction =
   /** wait this many ms before handling (then handle normally) */
   | { stallMs: number }
   /** vendors only: 200 with a truncated/invalid JSON body */
-  | { malformedJson: true };
+  | { malformedJson: true }
+  /** vendors only: read and drop the request body, then answer 200 with this JSON (the request is not handled: a lost write) */
+  | { json: unknown };
 
 export interface FaultRule {
   target: string;
@@ -29,6 +31,7 @@ export function describeFault(a: FaultAction): string {
   if ('status' in a) return `status ${a.status}${a.code ? ` ${a.code}` : ''}`;
   if ('resetAfterBytes' in a) return `reset after ${a.resetAfterBytes} bytes`;
   if ('stallMs' in a) return `stall ${a.stallMs} ms`;
+  if ('json' in a) return 'answered 200 without handling';
   return 'malformed json';
 }
 

@@ -12,6 +12,8 @@
  * vendor ops: eka 'presign'; kore 'upload' | 'sessionStart' | 'chunk' | 'complete' |
  * 'media'; plaud 'presign' | 'complete'; scripe 'presign'; heify 'presign'; 'unknown' for
  * paths no route knows. Each emulator file's header documents its error shapes and limits.
+ * Readings: `startSandbox({ readings: { kore: 'mb', ... } })` picks how each emulator reads
+ * what its vendor's doc leaves open (SandboxReadings; all values in SANDBOX_READINGS).
  * Nothing here is loaded by the main `uplift` entry.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
@@ -28,7 +30,7 @@ import { createHeify, heifyFixtures, type HeifyFixtures } from './vendors/heify'
 import { createKore } from './vendors/kore';
 import { createPlaud } from './vendors/plaud';
 import { createScripe, scripeKeys, type ScripeKeys } from './vendors/scripe';
-import type { SandboxBuckets, VendorDeps, VendorEmulator } from './vendors/types';
+import { DEFAULT_READINGS, SANDBOX_READINGS, type SandboxBuckets, type SandboxReadings, type VendorDeps, type VendorEmulator } from './vendors/types';
 
 export { Faults, describeFault } from './faults';
 export type { FaultAction, FaultRule } from './faults';
@@ -38,7 +40,8 @@ export { S3Client, S3Error } from './s3/client';
 export type { S3Target } from './s3/client';
 export { startS3Peer } from './s3/peer';
 export type { S3Peer, S3PeerOptions, StoredObject } from './s3/peer';
-export type { SandboxBuckets, VendorName } from './vendors/types';
+export type { SandboxBuckets, SandboxReadings, VendorName } from './vendors/types';
+export { DEFAULT_READINGS, SANDBOX_READINGS } from './vendors/types';
 export type { ScripeKeys } from './vendors/scripe';
 export type { HeifyFixtures } from './vendors/heify';
 export { sampleWav, writeSampleWav } from './wav';
@@ -51,6 +54,22 @@ export interface SandboxOptions {
   s3?: S3Target;
   /** bucket names (created when missing); defaults in DEFAULT_BUCKETS */
   buckets?: Partial<SandboxBuckets>;
+  /**
+   * How each emulator reads the points its vendor's doc leaves open, e.g.
+   * `{ kore: 'mb', plaud: 'upper-md5' }`; defaults in DEFAULT_READINGS, every value in
+   * SANDBOX_READINGS. Run your own tests under each to find code that works under one only.
+   */
+  readings?: Partial<SandboxReadings>;
+}
+
+function checkReadings(r: Partial<SandboxReadings> | undefined): SandboxReadings {
+  const out = { ...DEFAULT_READINGS, ...r } as SandboxReadings;
+  for (const v of Object.keys(out) as (keyof SandboxReadings)[]) {
+    const allowed = SANDBOX_READINGS[v] as readonly string[] | undefined;
+    if (!allowed) throw new TypeError(`startSandbox: readings.${String(v)} is not a vendor; vendors: ${Object.keys(SANDBOX_READINGS).join(', ')}`);
+    if (!allowed.includes(out[v])) throw new TypeError(`startSandbox: readings.${v} must be one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}, got ${JSON.stringify(out[v])}`);
+  }
+  return out;
 }
 
 export const DEFAULT_BUCKETS: Readonly<SandboxBuckets> = {
@@ -103,6 +122,8 @@ export interface Sandbox {
   objects(): SandboxObject[];
   /** every object in the sandbox's buckets, read through S3 (works for both) */
   listObjects(): Promise<SandboxObject[]>;
+  /** the readings the emulators use (DEFAULT_READINGS merged with options.readings) */
+  readings: SandboxReadings;
   /** shared by the S3 peer (target 's3') and the vendor front (target = vendor name) */
   faults: Faults;
   log: RequestLog;
@@ -122,6 +143,7 @@ async function ensureBucket(client: S3Client, bucket: string): Promise<void> {
 }
 
 export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> {
+  const readings = checkReadings(opts.readings);
   const faults = new Faults();
   const log = new RequestLog();
   const buckets: SandboxBuckets = { ...DEFAULT_BUCKETS, ...opts.buckets };
@@ -151,7 +173,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
     for (const b of new Set(Object.values(buckets))) await ensureBucket(s3, b);
 
     let origin = '';
-    const deps: VendorDeps = { s3, target, buckets, faults, log, tmpDir: tempDir, origin: () => origin };
+    const deps: VendorDeps = { readings, s3, target, buckets, faults, log, tmpDir: tempDir, origin: () => origin };
     const credentials: SandboxCredentials = {
       eka: { token: `eka_${randomHex(20)}` },
       kore: { apiKey: `kg-${randomHex(20)}` },
@@ -199,6 +221,7 @@ export async function startSandbox(opts: SandboxOptions = {}): Promise<Sandbox> 
         }
         return out;
       },
+      readings,
       faults,
       log,
       tempDir,

@@ -26,6 +26,8 @@ export interface LogEntry {
   partNumber?: number;
   /** description of the injected fault that shaped this answer, if any */
   fault?: string;
+  /** vendor requests: the request's Content-Type header, when it had one */
+  contentType?: string;
 }
 
 export type LogFilter = Partial<Pick<LogEntry, 'target' | 'op' | 'method' | 'status' | 'partNumber'>>;

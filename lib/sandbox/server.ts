@@ -90,6 +90,8 @@ export async function startFront(o: FrontOptions): Promise<Front> {
     req.pipe(body);
     const vendor = vendors.get(path.split('/')[1] ?? '');
     const entry: LogEntry = { time: 0, target: vendor ? vendor.name : 'sandbox', op: 'unknown', method, path, status: 0, bytesIn: 0 };
+    const requestType = req.headers['content-type'];
+    if (requestType !== undefined) entry.contentType = requestType;
     res.on('close', () => {
       entry.time = Date.now();
       entry.status = res.headersSent ? res.statusCode : 0;
@@ -155,6 +157,11 @@ export async function startFront(o: FrontOptions): Promise<Front> {
     if ('stallMs' in f) {
       await stall(f.stallMs, res);
       return false;
+    }
+    if ('json' in f) {
+      await new Promise<void>((resolve) => { body.on('end', resolve); body.on('error', () => resolve()); req.on('close', () => resolve()); body.resume(); });
+      sendJson(res, 200, f.json);
+      return true;
     }
     res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': String(Buffer.byteLength(BROKEN_JSON)) });
     res.end(BROKEN_JSON);

@@ -2,12 +2,18 @@
 // action=ekascribe-v2`), then one S3 presigned form POST per file into the ticket's
 // folderPath (native ops 'eka.presign', 'eka.upload', 'eka.uploadFiles').
 // Decisions: an object key is folderPath + the file's base name; names that could leave the
-// folder are refused before any byte; a Buffer has no name, so it is given as
-// { source, name }. Files go `concurrency` at a time (default 4). `extraData` crosses as its
-// JSON text (`extraDataJson`), sent by the engine as the body `{"extraData": <it>}`.
+// folder are refused before any byte; a Buffer (or a stream without name) given without
+// { source, name } is named `audio-<n>.<ext>` (n: its 1-based place in the call; ext from
+// its content type, else from its first bytes: RIFF/WAVE, ID3 or an MPEG frame sync, ftyp,
+// OggS, fLaC, WebM; else bin). Files go `concurrency` at a time (default 4). `extraData`
+// values cross as strings (S3 metadata is text) in its JSON text (`extraDataJson`), sent
+// by the engine as the body `{"extraData": <it>}`. An answer without txn_id keeps the
+// caller's txnId (in the engine).
+import { open } from 'node:fs/promises';
 import type { Engine } from '../engine';
 import { InvalidArgumentError } from '../errors';
 import type { NativeSource } from '../native';
+import type { ResolvedSource } from '../source';
 import {
   checkContentType, checkKnownKeys, checkSource, checkString, checkUrl, invalid, isPlainObject, type NormalizedSource,
 } from '../validate';
@@ -15,11 +21,12 @@ import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard, nameOfSource,
   pickEngine, runOp, withSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
+import { EKA_DEFAULT_CONCURRENCY } from './facts';
 
 /** Default API host. */
 export const EKA_DEFAULT_BASE_URL = 'https://api.eka.care';
-/** Files in flight by default. */
-export const EKA_DEFAULT_CONCURRENCY = 4;
+// from the one table the engine uses too (src/core/vendors/facts.json)
+export { EKA_DEFAULT_CONCURRENCY };
 /** S3's longest object key, in UTF-8 bytes. */
 const MAX_KEY_BYTES = 1024;
 /** Printable ASCII without whitespace, '/', '\\', '?', '#', '&', '%': safe in a query string. */
@@ -52,7 +59,7 @@ export interface EkaPresignOptions extends CallOptions {
   extraData?: Record<string, string | number | boolean>;
 }
 
-/** One file: a source, or { source, name?, contentType? } to name it (required for a Buffer). */
+/** One file: a source, or { source, name?, contentType? } to name it (else a Buffer is named audio-<n>.<ext>). */
 export type EkaFile = Source | { source: Source; name?: string; contentType?: string };
 
 export interface EkaUploadedFile {
@@ -95,7 +102,42 @@ function checkExtraData(field: string, v: unknown): string | undefined {
       throw invalid(`${field}.${k}`, 'a string, a finite number or a boolean', x);
     }
   }
-  return JSON.stringify(v);
+  // S3 metadata is text: numbers and booleans are sent as their strings
+  return JSON.stringify(Object.fromEntries(Object.entries(v).map(([k, x]) => [k, String(x)])));
+}
+
+/** File extensions by content type, for generated names. */
+const EXT_OF_TYPE: Readonly<Record<string, string>> = {
+  'audio/wav': 'wav', 'audio/x-wav': 'wav', 'audio/wave': 'wav', 'audio/vnd.wave': 'wav',
+  'audio/mpeg': 'mp3', 'audio/mp3': 'mp3', 'audio/mp4': 'm4a', 'audio/x-m4a': 'm4a', 'audio/m4a': 'm4a',
+  'video/mp4': 'mp4', 'audio/ogg': 'ogg', 'audio/opus': 'opus', 'audio/flac': 'flac', 'audio/x-flac': 'flac',
+  'audio/webm': 'webm', 'video/webm': 'webm', 'audio/aac': 'aac', 'audio/amr': 'amr',
+};
+
+/** Extension from the first bytes of audio: RIFF/WAVE, ID3 or MPEG frame sync, ftyp, OggS, fLaC, WebM (EBML). */
+export function sniffAudioExtension(head: Uint8Array): string | undefined {
+  const b = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  const at = (i: number, s: string): boolean => b.length >= i + s.length && b.toString('latin1', i, i + s.length) === s;
+  if (at(0, 'RIFF') && at(8, 'WAVE')) return 'wav';
+  if (at(0, 'ID3')) return 'mp3';
+  if (b.length >= 2 && b[0] === 0xff && (b[1] & 0xe0) === 0xe0 && (b[1] & 0x06) !== 0) return 'mp3';
+  if (at(4, 'ftyp')) return 'm4a';
+  if (at(0, 'OggS')) return 'ogg';
+  if (at(0, 'fLaC')) return 'flac';
+  if (b.length >= 4 && b[0] === 0x1a && b[1] === 0x45 && b[2] === 0xdf && b[3] === 0xa3) return 'webm';
+  return undefined;
+}
+
+async function headOf(src: NativeSource, n = 16): Promise<Uint8Array> {
+  if (src.kind === 'buffer') return src.buffer.subarray(0, n);
+  const fh = await open(src.path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await fh.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await fh.close();
+  }
 }
 
 /** A file name that stays inside the folder: no '/', '\\', control characters, '.' or '..'. */
@@ -106,7 +148,8 @@ export function checkFileName(field: string, v: unknown): string {
   return s;
 }
 
-interface CheckedFile { source: NormalizedSource; name: string; contentType?: string }
+interface CheckedFile { source: NormalizedSource; name?: string; contentType?: string }
+interface NamedFile extends CheckedFile { name: string }
 
 function checkFiles(field: string, v: unknown): CheckedFile[] {
   const list = Array.isArray(v) ? v : [v];
@@ -124,15 +167,31 @@ function checkFiles(field: string, v: unknown): CheckedFile[] {
     }
     const source = checkSource(at, src);
     name ??= nameOfSource(source);
-    if (name === undefined) {
-      throw new InvalidArgumentError(`${at} has no file name (a Buffer, or a stream without name); pass { source, name } so the object key can be folderPath + name`, { field: at, received: 'a source without a name' });
-    }
-    return { source, name: checkFileName(`${at} (file name)`, name), contentType };
+    return { source, name: name === undefined ? undefined : checkFileName(`${at} (file name)`, name), contentType };
   });
   const seen = new Set<string>();
   for (const f of out) {
+    if (f.name === undefined) continue;
     if (seen.has(f.name)) throw new InvalidArgumentError(`two files are named ${JSON.stringify(f.name)}; each file needs its own name (keys are folderPath + name)`, { field, received: f.name });
     seen.add(f.name);
+  }
+  return out;
+}
+
+/** Names the files that have none: `audio-<n>.<ext>` (n: 1-based place; ext from the content type or the bytes). */
+async function nameFiles(files: CheckedFile[], resolved: ResolvedSource[]): Promise<NamedFile[]> {
+  const taken = new Set(files.map((f) => f.name).filter((n): n is string => n !== undefined));
+  const out: NamedFile[] = [];
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i];
+    if (f.name !== undefined) { out.push({ ...f, name: f.name }); continue; }
+    const type = (f.contentType ?? resolved[i].contentType ?? '').split(';')[0].trim().toLowerCase();
+    const ext = EXT_OF_TYPE[type] ?? sniffAudioExtension(await headOf(resolved[i].native)) ?? 'bin';
+    let n = i + 1;
+    while (taken.has(`audio-${n}.${ext}`)) n += files.length;
+    const name = `audio-${n}.${ext}`;
+    taken.add(name);
+    out.push({ ...f, name });
   }
   return out;
 }
@@ -148,7 +207,7 @@ function checkTicket(v: unknown): EkaTicket {
   return { url, fields, folderPath, txnId };
 }
 
-function checkKeyLength(folderPath: string, files: CheckedFile[]): void {
+function checkKeyLength(folderPath: string, files: NamedFile[]): void {
   for (const f of files) {
     if (Buffer.byteLength(folderPath + f.name) > MAX_KEY_BYTES) {
       throw new InvalidArgumentError(`the object key for ${JSON.stringify(f.name)} would be over S3's ${MAX_KEY_BYTES}-byte limit; use a shorter name`, { field: 'name', received: f.name });
@@ -156,7 +215,7 @@ function checkKeyLength(folderPath: string, files: CheckedFile[]): void {
   }
 }
 
-function toNativeFiles(files: CheckedFile[], resolved: { native: NativeSource; size: number; contentType?: string; release(): Promise<void> }[]): NativeEkaFile[] {
+function toNativeFiles(files: NamedFile[], resolved: ResolvedSource[]): NativeEkaFile[] {
   return files.map((f, i) => ({
     source: resolved[i].native,
     name: f.name,
@@ -204,13 +263,15 @@ export class EkaClient {
     return guard(VENDOR, site, async () => {
       const t = checkTicket(ticket);
       const files = checkFiles('sources', sources);
-      checkKeyLength(t.folderPath, files);
+      checkKeyLength(t.folderPath, files.filter((f): f is NamedFile => f.name !== undefined));
       const common = checkUpload('options', options, []);
       const extraDataJson = isPlainObject(ticket) ? this.#extra.get(ticket) : undefined;
       return withSources(files.map((f) => f.source), common, async (resolved) => {
+        const named = await nameFiles(files, resolved);
+        checkKeyLength(t.folderPath, named);
         const r = await runOp<{ files: EkaUploadedFile[] }>(pickEngine(common, this.#engine), 'eka.upload', {
           baseUrl: this.baseUrl, token: this.#token, ticket: t, ...(extraDataJson !== undefined ? { extraDataJson } : {}),
-          files: toNativeFiles(files, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
+          files: toNativeFiles(named, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
         return r.files.map(pickFile);
       });
@@ -227,9 +288,10 @@ export class EkaClient {
       const extraDataJson = checkExtraData('options.extraData', options.extraData);
       const files = checkFiles('sources', sources);
       return withSources(files.map((f) => f.source), common, async (resolved) => {
+        const named = await nameFiles(files, resolved);
         const r = await runOp<EkaUploadFilesResult>(pickEngine(common, this.#engine), 'eka.uploadFiles', {
           baseUrl: this.baseUrl, token: this.#token, txnId, ...(extraDataJson !== undefined ? { extraDataJson } : {}),
-          files: toNativeFiles(files, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
+          files: toNativeFiles(named, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
         return { txnId: r.txnId, folderPath: r.folderPath, files: r.files.map(pickFile) };
       });

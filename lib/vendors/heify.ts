@@ -1,12 +1,13 @@
 // Heify client (auth `x-api-key`): request an upload URL ('heify.presign', 5-minute life),
-// then PUT the bytes with a Content-Type and the signed x-amz-meta-configuration_id /
-// evaluator_id / participant_id headers (the engine's putPresigned). 'heify.uploadFile'
-// presigns right before the PUT, after the source was checked, so the URL cannot age.
+// then PUT the bytes with a Content-Type and exactly the x-amz-meta-* headers the URL's
+// X-Amz-SignedHeaders lists, valued from the presign answer ('heify.upload'; an unsigned
+// x-amz-* header would be refused by S3). 'heify.uploadFile' presigns right before the PUT,
+// after the source was checked, so the URL cannot age; its `name` defaults to the file's
+// base name transliterated to ASCII.
 import type { Engine } from '../engine';
-import { runNative, safeProgress } from '../run';
 import { checkContentType, checkSource, checkString, checkUrl, checkUuid, invalid, isPlainObject } from '../validate';
 import {
-  checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard, jobFields,
+  checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard,
   nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
@@ -49,6 +50,8 @@ export interface HeifyUploadOptions extends VendorUploadOptions {
 
 export interface HeifyUploadFileOptions extends VendorUploadOptions, HeifyIds {
   contentType?: string;
+  /** Default: the file's (or named stream's) base name, transliterated to ASCII. */
+  name?: string;
 }
 
 export interface HeifyPutResult { status: number; etag: string; bytes: number; md5: string }
@@ -83,12 +86,25 @@ function checkMinted(v: unknown): HeifyUpload {
   };
 }
 
-/** The signed metadata headers the PUT must carry, for the ids that are set. */
+/**
+ * The x-amz-meta-* headers for the ids that are set. upload() and uploadFile() do not use it:
+ * they send exactly the headers the URL's X-Amz-SignedHeaders lists (see 'heify.upload').
+ */
 export function heifyMetaHeaders(u: Pick<HeifyUpload, 'configurationId' | 'evaluatorId' | 'participantId'>): [string, string][] {
   const h: [string, string][] = [['x-amz-meta-configuration_id', u.configurationId]];
   if (u.evaluatorId) h.push(['x-amz-meta-evaluator_id', u.evaluatorId]);
   if (u.participantId) h.push(['x-amz-meta-participant_id', u.participantId]);
   return h;
+}
+
+/** Letters outside what NFKD decomposes to ASCII, spelled in ASCII. */
+const SPELLED: Readonly<Record<string, string>> = {
+  ß: 'ss', æ: 'ae', Æ: 'AE', œ: 'oe', Œ: 'OE', ø: 'o', Ø: 'O', ł: 'l', Ł: 'L', đ: 'd', Đ: 'D', ð: 'd', Ð: 'D', þ: 'th', Þ: 'TH', ı: 'i',
+};
+
+/** A name transliterated to printable ASCII: accents dropped (é → e), a few letters spelled (ß → ss), the rest removed. */
+export function asciiName(name: string): string {
+  return [...name.normalize('NFKD')].map((c) => SPELLED[c] ?? c).join('').replace(/[^\x20-\x7e]/g, '');
 }
 
 function pickUpload(r: HeifyUpload): HeifyUpload {
@@ -134,11 +150,10 @@ export class HeifyClient {
       const src = checkSource('source', source);
       const engine = pickEngine(common, this.#engine);
       return withStreamingSources([src], common, async ([r]) => {
-        const headers: [string, string][] = [['Content-Type', contentTypeFor(explicit, r, nameOfSource(src))], ...heifyMetaHeaders(u)];
-        const out = await runNative(
-          () => engine.nativeEngine().putPresigned({ url: u.uploadUrl, method: 'PUT', headers, source: r.native, ...jobFields(common.job) }, safeProgress(common.onProgress)),
-          { signal: common.signal, onProgress: common.onProgress, vendor: VENDOR, site },
-        );
+        const out = await runOp<HeifyPutResult>(engine, 'heify.upload', {
+          uploadUrl: u.uploadUrl, configurationId: u.configurationId, evaluatorId: u.evaluatorId, participantId: u.participantId,
+          source: r.native, contentType: contentTypeFor(explicit, r, nameOfSource(src)),
+        }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
         return { status: out.status, etag: out.etag, bytes: out.bytes, md5: out.md5 };
       });
     });
@@ -153,6 +168,11 @@ export class HeifyClient {
       const ids = checkIds(options);
       const explicit = options.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
       const src = checkSource('source', source);
+      if (ids.name === undefined) {
+        const base = nameOfSource(src);
+        const ascii = base === undefined ? '' : asciiName(base).slice(0, MAX_NAME_CHARS);
+        if (ascii.trim() !== '') ids.name = ascii;
+      }
       return withStreamingSources([src], common, async ([r]) => {
         const out = await runOp<HeifyUploadFileResult>(pickEngine(common, this.#engine), 'heify.uploadFile', {
           baseUrl: this.baseUrl, apiKey: this.#apiKey, ...ids, source: r.native, contentType: contentTypeFor(explicit, r, nameOfSource(src)),

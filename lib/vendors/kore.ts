@@ -1,9 +1,11 @@
-// Kore.ai file upload client (auth `x-api-key`): under 25 MiB one multipart POST to
+// Kore.ai file upload client (auth `x-api-key`): under 25 MB one multipart POST to
 // /api/public/files; at or above, a chunked session (session/start, numbered chunk POSTs,
 // complete). Native ops 'kore.presign', 'kore.upload', 'kore.complete', 'kore.uploadFile'.
-// Decisions the vendor leaves open: 25 MB = 25 MiB (26214400 bytes); chunks are
-// `chunkSizeBytes` each (default 8 MiB, at most 25 MiB), numbered from 0; the extension
-// (from fileName, else the path) must be one Kore lists, checked before any request.
+// Decisions the vendor leaves open: "25 MB" may be 25,000,000 or 26,214,400 bytes, so the
+// smaller is the limit (a single POST still answered 413 goes chunked, once, in the engine);
+// chunks are `chunkSizeBytes` each (default 8 MiB, at most 25,000,000), numbered from 0; the
+// extension (from fileName, else the path) must be one Kore lists, checked before any request.
+// A resumed upload is the engine's flow given the stored session and the chunks not yet stored.
 import type { Engine } from '../engine';
 import { debug } from '../debug';
 import { checkJournal, fingerprintOf, Journal, type Fingerprint, type JournalOption } from '../journal';
@@ -16,17 +18,12 @@ import {
   nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
-const MiB = 1024 * 1024;
-/** Files of this many bytes or more go through a chunked session: 25 MiB. */
-export const KORE_SINGLE_LIMIT_BYTES = 25 * MiB;
-/** Default chunk size: 8 MiB. */
-export const KORE_DEFAULT_CHUNK_BYTES = 8 * MiB;
-/** Largest chunk Kore accepts: 25 MiB. */
-export const KORE_MAX_CHUNK_BYTES = 25 * MiB;
-/** Most chunks in one session. */
-export const KORE_MAX_CHUNKS = 10000;
-/** Chunks in flight by default. */
-export const KORE_DEFAULT_CONCURRENCY = 4;
+import { KORE_DEFAULT_CHUNK_BYTES, KORE_DEFAULT_CONCURRENCY, KORE_MAX_CHUNK_BYTES, KORE_MAX_CHUNKS, KORE_SINGLE_LIMIT_BYTES } from './facts';
+
+// The limits and defaults come from the one table the engine uses too (src/core/vendors/facts.json).
+export { KORE_DEFAULT_CHUNK_BYTES, KORE_DEFAULT_CONCURRENCY, KORE_MAX_CHUNK_BYTES, KORE_MAX_CHUNKS, KORE_SINGLE_LIMIT_BYTES };
+/** A stored session this close to its expirationDate is not reused (ms). */
+const SESSION_MARGIN_MS = 60_000;
 /** Extensions Kore accepts (lowercase, without the dot). */
 export const KORE_EXTENSIONS: readonly string[] = ['m4a', 'mp3', 'webm', 'mp4', 'mpga', 'wav', 'mpeg', 'png', 'jpeg', 'jpg', 'webp', 'gif'];
 
@@ -44,12 +41,13 @@ export interface KoreUploadFileOptions extends VendorUploadOptions {
   fileName?: string;
   /** Content type of the file part; inferred from fileName otherwise. */
   contentType?: string;
-  /** Chunk size for files of 25 MiB or more, in bytes; default 8 MiB, 1..25 MiB. */
+  /** Chunk size for files of 25,000,000 bytes or more; default 8 MiB, 1..25,000,000. */
   chunkSizeBytes?: number;
   /**
    * Resume journal for chunked uploads (a file path or a store with async get/set/delete):
-   * a later call with the same journal and file sends only the chunks not yet stored. A
-   * single POST (under 25 MiB) cannot resume: it restarts.
+   * a later call with the same journal and file sends only the chunks not yet stored (a
+   * session past its expirationDate is not reused: a new one is started). A single POST
+   * (under 25,000,000 bytes) cannot resume: it restarts.
    */
   journal?: JournalOption;
 }
@@ -57,7 +55,7 @@ export interface KoreUploadFileOptions extends VendorUploadOptions {
 export interface KoreUploadFileResult {
   fileId: string;
   url: string;
-  /** 'single' (one POST, under 25 MiB) or 'chunked' (session). */
+  /** 'single' (one POST, under 25,000,000 bytes) or 'chunked' (session). */
   mode: 'single' | 'chunked';
   /** Chunks sent (1 for single). */
   chunks: number;
@@ -146,7 +144,7 @@ export class KoreClient {
     this.#engine = checkClientEngine('options.engine', o.engine);
   }
 
-  /** Uploads one file: a single POST under 25 MiB, a chunked session at or above. */
+  /** Uploads one file: a single POST under 25,000,000 bytes, a chunked session at or above. */
   uploadFile(source: Source, options: KoreUploadFileOptions): Promise<KoreUploadFileResult> {
     const site = new Error();
     return guard(VENDOR, site, async () => {
@@ -204,10 +202,13 @@ export class KoreClient {
     const signal = { ...(common.signal ? { signal: common.signal } : {}), ...common.proxyOptions };
     let rec = await journal.load(VENDOR, fp);
     let session: KoreSession;
-    if (rec && rec.extra.chunkSizeBytes === f.chunkSizeBytes && rec.extra.fileName === f.fileName) {
-      session = rec.presign as unknown as KoreSession;
+    const stored = rec ? (rec.presign as unknown as KoreSession) : undefined;
+    const live = stored !== undefined && !(Date.parse(stored.expirationDate) <= Date.now() + SESSION_MARGIN_MS);
+    if (rec && stored && live && rec.extra.chunkSizeBytes === f.chunkSizeBytes && rec.extra.fileName === f.fileName) {
+      session = stored;
       debug(`kore: resuming session with ${Object.keys(rec.parts).length} chunks stored`);
     } else {
+      if (stored && !live) debug('kore: the stored session is past its expirationDate; starting a new one');
       const totalChunks = chunksFor(r.size, f.chunkSizeBytes);
       session = await this.presign({
         fileContext: f.fileContext, fileName: f.fileName, fileSize: r.size, totalChunks, fileExtension: f.fileExtension,
@@ -218,12 +219,12 @@ export class KoreClient {
     const total = chunksFor(r.size, f.chunkSizeBytes);
     const missing: number[] = [];
     for (let i = 0; i < total; i++) if (rec.parts[String(i)] === undefined) missing.push(i);
-    let sent: KoreUploadResult;
+    let out: KoreUploadFileResult;
     try {
-      sent = await runOp<KoreUploadResult>(engine, 'kore.upload', {
-        baseUrl: this.baseUrl, apiKey: this.#apiKey, sessionId: session.sessionId, source: r.native, fileName: f.fileName,
-        contentType: f.contentType, chunkSizeBytes: f.chunkSizeBytes, chunkNumbers: missing,
-        concurrency: common.concurrency ?? KORE_DEFAULT_CONCURRENCY,
+      out = await runOp<KoreUploadFileResult>(engine, 'kore.uploadFile', {
+        baseUrl: this.baseUrl, apiKey: this.#apiKey, sessionId: session.sessionId, chunkNumbers: missing, source: r.native,
+        fileName: f.fileName, contentType: f.contentType, fileContext: f.fileContext, fileExtension: f.fileExtension,
+        chunkSizeBytes: f.chunkSizeBytes, concurrency: common.concurrency ?? KORE_DEFAULT_CONCURRENCY,
         onPart: (n: number) => journal.recordPart(n, ''),
       }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
     } catch (e) {
@@ -234,10 +235,8 @@ export class KoreClient {
       }
       throw e;
     }
-    await journal.flush();
-    const done = await this.complete(session, { engine, ...signal });
     await journal.remove();
-    return { fileId: done.fileId, url: done.url, mode: 'chunked', chunks: total, bytes: r.size, md5: sent.md5 };
+    return { fileId: out.fileId, url: out.url, mode: 'chunked', chunks: total, bytes: r.size, md5: out.md5 };
   }
 
   /** Starts a chunk session; the answer carries the chunk size upload() will use. */

@@ -3,7 +3,8 @@
 // Authorization header); complete sends the ETags, quoted, and the whole-file MD5
 // ('plaud.complete'); 'plaud.uploadFile' does all three in the engine.
 // Regions: 'us' (default) and 'jp'; 'eu' and 'sg' are announced but not yet available.
-// The server's ChunkSize is authoritative for the part size.
+// The server's ChunkSize is authoritative for the part size; its FileMd5 is compared without
+// regard to case. A resumed upload is the engine's flow given the stored ticket and parts.
 import type { Engine } from '../engine';
 import { extensionOf } from '../content-type';
 import { InvalidArgumentError, RegionUnavailableError, TooLargeError, UrlExpiredError, UpliftError } from '../errors';
@@ -16,6 +17,7 @@ import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, guard, jobFields, nameOfSource,
   pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
+import { PLAUD_DEFAULT_CONCURRENCY, PLAUD_MAX_FILE_BYTES } from './facts';
 
 export type PlaudRegion = 'us' | 'jp';
 
@@ -26,10 +28,8 @@ export const PLAUD_REGION_URLS: Readonly<Record<PlaudRegion, string>> = {
 };
 /** Regions Plaud announced that are not live yet. */
 export const PLAUD_UPCOMING_REGIONS: readonly string[] = ['eu', 'sg'];
-/** Parts in flight by default. */
-export const PLAUD_DEFAULT_CONCURRENCY = 4;
-/** Largest file Plaud takes: 5 GiB. */
-export const PLAUD_MAX_FILE_BYTES = 5 * 1024 ** 3;
+// from the one table the engine uses too (src/core/vendors/facts.json)
+export { PLAUD_DEFAULT_CONCURRENCY, PLAUD_MAX_FILE_BYTES };
 
 export interface PlaudClientOptions {
   /** User access token (required). */
@@ -264,21 +264,16 @@ export class PlaudClient {
       ticket = await this.presign({ fileSize: r.size, fileType, engine, ...(common.signal ? { signal: common.signal } : {}), ...common.proxyOptions });
       rec = await journal.start(VENDOR, fp, ticket as unknown as Record<string, unknown>, { fileType });
     }
-    const stored = rec.parts;
-    const laid = layoutParts(ticket.parts, r.size, ticket.chunkSizeBytes);
-    const missing = laid.filter((p) => stored[String(p.partNumber)] === undefined);
-    let sent;
+    // the engine's flow, given the stored ticket and parts: sends the others, then completes
+    const storedParts = Object.entries(rec.parts).map(([n, etag]) => ({ partNumber: Number(n), etag }));
+    let out: PlaudUploadFileResult;
     try {
-      sent = await runNative(
-        () => engine.nativeEngine().uploadPresignedParts(
-          {
-            parts: missing, source: r.native, headers: [], concurrency: common.concurrency ?? PLAUD_DEFAULT_CONCURRENCY, ...jobFields(common.job),
-            onPart: (n: number, etag: string) => journal.recordPart(n, etag),
-          },
-          safeProgress(common.onProgress),
-        ),
-        { signal: common.signal, onProgress: common.onProgress, vendor: VENDOR, site, label: `plaud parts ${ticket.fileId}` },
-      );
+      out = await runOp<PlaudUploadFileResult>(engine, 'plaud.uploadFile', {
+        baseUrl: this.baseUrl, token: this.#token, source: r.native, fileType,
+        ticket: { fileId: ticket.fileId, uploadId: ticket.uploadId, chunkSizeBytes: ticket.chunkSizeBytes, parts: ticket.parts },
+        storedParts, concurrency: common.concurrency ?? PLAUD_DEFAULT_CONCURRENCY,
+        onPart: (n: number, etag: string) => journal.recordPart(n, etag),
+      }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
     } catch (e) {
       await journal.flush().catch(() => {});
       if (e instanceof UpliftError && e.code === 'ERR_UPLIFT_URL_EXPIRED') {
@@ -287,13 +282,12 @@ export class PlaudClient {
       }
       throw e;
     }
-    await journal.flush();
-    const parts = Object.entries(rec.parts).map(([n, etag]) => ({ partNumber: Number(n), etag })).sort((a, b) => a.partNumber - b.partNumber);
-    const done = await this.complete(ticket, { parts, md5: sent.md5 }, { fileType, engine, ...(common.signal ? { signal: common.signal } : {}), ...common.proxyOptions });
     await journal.remove();
-    return { ...done, parts, md5: sent.md5, bytes: r.size };
+    return {
+      fileId: out.fileId, fileType: out.fileType, downloadUrl: out.downloadUrl, fileMd5: out.fileMd5,
+      parts: out.parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })), md5: out.md5, bytes: out.bytes,
+    };
   }
-
 }
 
 /** A Plaud client: `plaud.client({ token, region?, baseUrl? })`. */

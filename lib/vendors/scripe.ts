@@ -1,9 +1,13 @@
 // Scripe uploads client (auth `Bearer <api key>`, header Scripe-Api-Version): presign mints
 // one presigned S3 PUT that signs the Content-Type and a size cap ('scripe.presign'); the PUT
 // sends exactly that Content-Type (the engine's putPresigned); 'scripe.uploadFile' does both.
-// The content-type allow-list and per-type caps (MB = 2^20 bytes) are checked before presign.
+// Under every reading of the doc: uploadFile asks for maxSizeBytes = the file's exact size
+// (right whether S3 caps the size or signs an exact Content-Length); the caps may be MB or
+// MiB, so the listed types are checked locally against the smaller (decimal MB); the type
+// list is examples, so a type outside it is left to the server (its 422 becomes an
+// UnsupportedTypeError).
 import type { Engine } from '../engine';
-import { InvalidArgumentError, TooLargeError, UnsupportedTypeError } from '../errors';
+import { InvalidArgumentError, TooLargeError, UnsupportedTypeError, UpliftError } from '../errors';
 import { runNative, safeProgress } from '../run';
 import { checkContentType, checkInteger, checkSource, checkString, checkUrl, invalid, isPlainObject } from '../validate';
 import {
@@ -14,14 +18,17 @@ import {
 export const SCRIPE_DEFAULT_BASE_URL = 'https://api.scripe.io';
 export const SCRIPE_DEFAULT_API_VERSION = '2026-08-01';
 
-const MiB = 1024 * 1024;
-/** Allow-listed content types and their cap per object, in bytes. */
+const MB = 1_000_000;
+/**
+ * The doc's listed content types and their cap per object, in bytes, read in decimal MB
+ * (the smaller of the two readings; the server may allow up to the MiB values).
+ */
 export const SCRIPE_CAPS: Readonly<Record<string, number>> = {
-  'audio/mpeg': 500 * MiB, 'audio/wav': 500 * MiB, 'audio/mp4': 500 * MiB,
-  'video/mp4': 1024 * MiB, 'video/quicktime': 1024 * MiB,
-  'application/pdf': 50 * MiB, 'text/plain': 50 * MiB, 'text/markdown': 50 * MiB, 'text/html': 50 * MiB,
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 50 * MiB,
-  'image/png': 25 * MiB, 'image/jpeg': 25 * MiB,
+  'audio/mpeg': 500 * MB, 'audio/wav': 500 * MB, 'audio/mp4': 500 * MB,
+  'video/mp4': 1000 * MB, 'video/quicktime': 1000 * MB,
+  'application/pdf': 50 * MB, 'text/plain': 50 * MB, 'text/markdown': 50 * MB, 'text/html': 50 * MB,
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document': 50 * MB,
+  'image/png': 25 * MB, 'image/jpeg': 25 * MB,
 };
 
 export interface ScripeClientOptions {
@@ -34,9 +41,9 @@ export interface ScripeClientOptions {
 }
 
 export interface ScripePresignOptions extends CallOptions {
-  /** One of SCRIPE_CAPS' keys. */
+  /** A SCRIPE_CAPS key, or another type the server decides on. */
   contentType: string;
-  /** Bytes the PUT may carry at most, 1..the type's cap; default the cap. */
+  /** Bytes the PUT will carry at most (1..the type's cap); default: the server's cap. Some deployments sign it as the exact Content-Length: pass the file's size. */
   maxSizeBytes?: number;
 }
 
@@ -57,7 +64,7 @@ export interface ScripePutResult { status: number; etag: string; bytes: number; 
 export interface ScripeUploadFileOptions extends VendorUploadOptions {
   /** Default: the stream's contentType, else inferred from the file name. */
   contentType?: string;
-  /** Default: the type's cap. */
+  /** A local limit: a larger source is refused before any request. The presign always asks for the source's exact size. */
   maxSizeBytes?: number;
 }
 
@@ -73,23 +80,29 @@ export interface ScripeUploadFileResult {
 
 const VENDOR = 'scripe';
 
-/** The lower-cased content type and its cap; UnsupportedTypeError outside the allow-list. */
-function capOf(field: string, v: unknown): { contentType: string; cap: number } {
+/** The lower-cased content type and its cap (undefined for a type the doc does not list: the server decides). */
+function capOf(field: string, v: unknown): { contentType: string; cap: number | undefined } {
   const contentType = checkContentType(field, v).toLowerCase();
-  const cap = SCRIPE_CAPS[contentType];
-  if (cap === undefined) {
-    throw new UnsupportedTypeError(`Scripe does not accept ${JSON.stringify(contentType)} (${field}); allowed: ${Object.keys(SCRIPE_CAPS).join(', ')}`, { vendor: VENDOR, contentType });
-  }
-  return { contentType, cap };
+  return { contentType, cap: SCRIPE_CAPS[contentType] };
 }
 
-function checkMaxSize(field: string, v: unknown, cap: number, contentType: string): number {
-  if (v === undefined) return cap;
+function checkMaxSize(field: string, v: unknown, cap: number | undefined, contentType: string): number | undefined {
+  if (v === undefined) return undefined;
   const n = checkInteger(field, v, { min: 1 });
-  if (n > cap) {
-    throw new InvalidArgumentError(`${field} is ${n} but Scripe caps ${contentType} at ${cap} bytes`, { field, received: String(n) });
+  if (cap !== undefined && n > cap) {
+    throw new InvalidArgumentError(`${field} is ${n} but Scripe caps ${contentType} at ${cap} bytes (500 MB read as 500,000,000)`, { field, received: String(n) });
   }
   return n;
+}
+
+/** Scripe's 422 for a type outside its list, as an UnsupportedTypeError; other errors unchanged. */
+function typeRefused(e: unknown, contentType: string, listed: boolean): unknown {
+  if (!listed && e instanceof UpliftError && e.code === 'ERR_UPLIFT_VENDOR' && e.status === 422) {
+    return new UnsupportedTypeError(`Scripe does not accept ${JSON.stringify(contentType)}: ${e.message}`, {
+      vendor: VENDOR, contentType, status: 422, vendorCode: e.vendorCode, cause: e,
+    });
+  }
+  return e;
 }
 
 function tooLarge(size: number, max: number, contentType: string): TooLargeError {
@@ -132,11 +145,11 @@ export class ScripeClient {
       if (!isPlainObject(options)) throw invalid('options', 'an options object { contentType, maxSizeBytes? }', options);
       const common = checkCall('options', options, ['contentType', 'maxSizeBytes']);
       const { contentType, cap } = capOf('options.contentType', options.contentType);
-      const maxSizeBytes = options.maxSizeBytes === undefined ? undefined : checkMaxSize('options.maxSizeBytes', options.maxSizeBytes, cap, contentType);
+      const maxSizeBytes = checkMaxSize('options.maxSizeBytes', options.maxSizeBytes, cap, contentType);
       const r = await runOp<ScripeUpload>(pickEngine(common, this.#engine), 'scripe.presign', {
         baseUrl: this.baseUrl, apiKey: this.#apiKey, apiVersion: this.apiVersion, contentType,
         ...(maxSizeBytes !== undefined ? { maxSizeBytes } : {}),
-      }, { vendor: VENDOR, site, signal: common.signal, job: common.job });
+      }, { vendor: VENDOR, site, signal: common.signal, job: common.job }).catch((e: unknown) => { throw typeRefused(e, contentType, cap !== undefined); });
       return { id: r.id, uploadUrl: r.uploadUrl, method: r.method, contentType: r.contentType, maxSizeBytes: r.maxSizeBytes, expiresAt: r.expiresAt };
     });
   }
@@ -174,11 +187,14 @@ export class ScripeClient {
         const type = contentTypeFor(explicit, r, name, '');
         if (type === '') throw invalid('options.contentType', 'a content type (none can be inferred from this source)', options?.contentType);
         const { contentType, cap } = capOf(explicit !== undefined ? 'options.contentType' : 'the inferred content type', type);
-        const maxSizeBytes = checkMaxSize('options.maxSizeBytes', options?.maxSizeBytes, cap, contentType);
-        if (r.size > maxSizeBytes) throw tooLarge(r.size, maxSizeBytes, contentType);
+        const limit = checkMaxSize('options.maxSizeBytes', options?.maxSizeBytes, cap, contentType) ?? cap;
+        if (limit !== undefined && r.size > limit) throw tooLarge(r.size, limit, contentType);
+        // the exact size: right whether the URL caps the size or signs the Content-Length
+        // (an empty file asks for 1, the least Scripe takes)
         const out = await runOp<ScripeUploadFileResult>(pickEngine(common, this.#engine), 'scripe.uploadFile', {
-          baseUrl: this.baseUrl, apiKey: this.#apiKey, apiVersion: this.apiVersion, source: r.native, contentType, maxSizeBytes,
-        }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
+          baseUrl: this.baseUrl, apiKey: this.#apiKey, apiVersion: this.apiVersion, source: r.native, contentType, maxSizeBytes: Math.max(1, r.size),
+        }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job })
+          .catch((e: unknown) => { throw typeRefused(e, contentType, cap !== undefined); });
         return {
           uploadId: out.uploadId, uploadUrl: out.uploadUrl, contentType: out.contentType, maxSizeBytes: out.maxSizeBytes,
           expiresAt: out.expiresAt, bytes: out.bytes, md5: out.md5,

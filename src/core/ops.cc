@@ -32,6 +32,7 @@ const OpEntry kOps[] = {
     {"scripe.uploadFile", &vendors::scripeUploadFile},
     {"heify.presign", &vendors::heifyPresign},
     {"heify.uploadFile", &vendors::heifyUploadFile},
+    {"heify.upload", &vendors::heifyUpload},
 };
 }  // namespace
 

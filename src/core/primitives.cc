@@ -7,6 +7,7 @@
 
 #include "batch.h"
 #include "digest.h"
+#include "retry.h"
 
 namespace uplift {
 
@@ -53,7 +54,7 @@ std::string xmlTag(const std::string& body, const std::string& tag) {
   if (a == std::string::npos) return "";
   a += tag.size() + 2;
   size_t b = body.find("</" + tag + ">", a);
-  return b == std::string::npos ? "" : body.substr(a, b - a);
+  return b == std::string::npos ? "" : decodeXmlEntities(body.substr(a, b - a));
 }
 
 template <class Result>

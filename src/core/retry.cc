@@ -29,7 +29,7 @@ std::string tagValue(const std::string& body, const char* tag) {
   a += open.size();
   size_t b = body.find(close, a);
   if (b == std::string::npos || b - a > 4096) return std::string();
-  return body.substr(a, b - a);
+  return decodeXmlEntities(body.substr(a, b - a));
 }
 
 bool statusExpected(const HttpRequest& req, long status) {
@@ -68,6 +68,58 @@ Error httpError(const HttpRequest& req, const HttpResponse& resp) {
 }
 
 }  // namespace
+
+std::string decodeXmlEntities(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    size_t semi = text[i] == '&' ? text.find(';', i) : std::string::npos;
+    if (semi == std::string::npos || semi - i > 10) {
+      out.push_back(text[i]);
+      continue;
+    }
+    std::string name = text.substr(i + 1, semi - i - 1);
+    unsigned long cp = 0;
+    bool ok = true;
+    if (name == "amp") cp = '&';
+    else if (name == "lt") cp = '<';
+    else if (name == "gt") cp = '>';
+    else if (name == "quot") cp = '"';
+    else if (name == "apos") cp = '\'';
+    else if (name.size() > 1 && name[0] == '#') {
+      bool hex = name[1] == 'x' || name[1] == 'X';
+      std::string digits = name.substr(hex ? 2 : 1);
+      ok = !digits.empty() && digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") ==
+                                  std::string::npos;
+      if (ok) cp = std::stoul(digits, nullptr, hex ? 16 : 10);
+      ok = ok && cp > 0 && cp <= 0x10FFFF && !(cp >= 0xD800 && cp <= 0xDFFF);
+    } else {
+      ok = false;
+    }
+    if (!ok) {
+      out.push_back(text[i]);
+      continue;
+    }
+    // UTF-8
+    if (cp < 0x80) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x800) {
+      out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else if (cp < 0x10000) {
+      out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    } else {
+      out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+      out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+    }
+    i = semi;
+  }
+  return out;
+}
 
 bool parseS3Error(const std::string& body, std::string* code, std::string* message,
                   std::string* requestId) {

@@ -20,7 +20,12 @@ long backoffDelayMs(const RetryPolicy& p, int attempt, long retryAfterMs, double
 // Parses a Retry-After value (delta seconds or an HTTP date) into ms; -1 when invalid.
 long parseRetryAfterMs(const std::string& value, long nowEpochSeconds);
 
-// Reads <Code>, <Message> and <RequestId> from an S3 XML error body; false when absent.
+// XML text with its entities decoded: &amp; &lt; &gt; &quot; &apos; and &#NN; / &#xHH;
+// (as UTF-8); anything else is kept as it is.
+std::string decodeXmlEntities(const std::string& text);
+
+// Reads <Code>, <Message> and <RequestId> from an S3 XML error body (entities decoded);
+// false when absent.
 bool parseS3Error(const std::string& body, std::string* code, std::string* message,
                   std::string* requestId);
 

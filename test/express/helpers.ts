@@ -24,6 +24,10 @@ export interface Running {
 /** Starts `app` on 127.0.0.1 (free port); close() also ends idle and active connections. */
 export async function listen(app: express.Express): Promise<Running> {
   const server = http.createServer(app);
+  // fetch keeps connections alive between tests; a server that closes an idle one after
+  // Node's 5 s default races with a request sent on it ("other side closed") on a loaded
+  // machine, so idle connections outlive the suite here
+  server.keepAliveTimeout = 120_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

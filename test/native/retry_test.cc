@@ -182,6 +182,17 @@ TEST(ParseS3Error, ReadsCodeMessageAndRequestId) {
   EXPECT_EQ(id, "X9");
 }
 
+TEST(ParseS3Error, DecodesXmlEntitiesInTheMessage) {
+  std::string code, message, id;
+  ASSERT_TRUE(parseS3Error("<Error><Code>EntityTooLarge</Code><Message>The request&#39;s content-length "
+                           "&amp; &quot;x&quot; &lt;5&gt; &apos;&#x e9;&#xE9;&#233; &bogus; &#0;</Message></Error>",
+                           &code, &message, &id));
+  EXPECT_EQ(code, "EntityTooLarge");
+  EXPECT_EQ(message, "The request's content-length & \"x\" <5> '&#x e9;\xC3\xA9\xC3\xA9 &bogus; &#0;");
+  EXPECT_EQ(decodeXmlEntities("a &#x1F600; b"), "a \xF0\x9F\x98\x80 b");
+  EXPECT_EQ(decodeXmlEntities("&#xD800;&amp"), "&#xD800;&amp");
+}
+
 TEST(ParseS3Error, NotAnS3Error) {
   std::string code, message, id;
   EXPECT_FALSE(parseS3Error("{\"error\":\"nope\"}", &code, &message, &id));

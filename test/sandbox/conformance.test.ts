@@ -66,6 +66,18 @@ const CASES: [string, (e: Env) => Promise<void>][] = [
     const a = await s3Answer(await fetch(url, { method: 'PUT', body: 'x', headers: { 'content-type': 'audio/wav' } }));
     expect([a.status, a.code]).toEqual([403, 'SignatureDoesNotMatch']);
   }],
+  ['an x-amz-* header the signature does not cover → 403 AccessDenied (HeadersNotSigned); x-amz-content-sha256 is exempt', async ({ client, bucket }) => {
+    const url = await client.presignPut(bucket, 'unsigned.wav', { expiresInSec: 300, contentType: 'audio/wav', metadata: { configuration_id: 'c1' } });
+    const signed = { 'content-type': 'audio/wav', 'x-amz-meta-configuration_id': 'c1' };
+    const a = await s3Answer(await fetch(url, { method: 'PUT', body: 'x', headers: { ...signed, 'x-amz-meta-participant_id': 'p1' } }));
+    expect([a.status, a.code]).toEqual([403, 'AccessDenied']);
+    expect(a.message).toMatch(/headers present in the request which were not signed/);
+    expect(await client.headObject(bucket, 'unsigned.wav')).toBeNull();
+    const ok = await fetch(url, { method: 'PUT', body: 'x', headers: { ...signed, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+    expect(ok.status).toBe(200);
+    await ok.arrayBuffer();
+    expect((await client.headObject(bucket, 'unsigned.wav'))?.metadata).toEqual({ configuration_id: 'c1' });
+  }],
   ['expired presigned URL → 403 AccessDenied "Request has expired"', async ({ client, bucket }) => {
     const url = await client.presignPut(bucket, 'late.bin', { expiresInSec: 1 });
     await sleep(2100);

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../lib';
-import { startSandbox, type LogEntry, type Sandbox } from '../../lib/sandbox';
+import { startSandbox, type LogEntry, type Sandbox, type SandboxReadings } from '../../lib/sandbox';
 
 export const MiB = 1024 * 1024;
 
@@ -17,11 +17,14 @@ export interface Suite {
   dir: string;
 }
 
-/** Registers beforeAll/afterAll/afterEach hooks; the returned object is filled in beforeAll. */
-export function useSuite(prefix: string): Suite {
+/**
+ * Registers beforeAll/afterAll/afterEach hooks; the returned object is filled in beforeAll.
+ * The vendor suites call it once per reading of their vendor (SANDBOX_READINGS).
+ */
+export function useSuite(prefix: string, readings: Partial<SandboxReadings> = {}): Suite {
   const s = {} as Suite;
   beforeAll(async () => {
-    s.sb = await startSandbox();
+    s.sb = await startSandbox({ readings });
     s.engine = new Engine({ retry: { baseDelayMs: 10, maxDelayMs: 3000 } });
     s.dir = mkdtempSync(join(tmpdir(), `uplift-${prefix}-`));
   });

@@ -78,6 +78,20 @@ export class Verifier {
   }
 
   /**
+   * S3 refuses a request that carries an x-amz-* header its signature does not cover
+   * (403 AccessDenied, the names in <HeadersNotSigned>); x-amz-content-sha256 is exempt.
+   */
+  private checkAllSigned(ctx: Ctx, list: string): void {
+    const signed = new Set(list.split(';').filter(Boolean));
+    const extra = Object.keys(ctx.req.headers)
+      .map((n) => n.toLowerCase())
+      .filter((n) => n.startsWith('x-amz-') && n !== SHA_HEADER && !signed.has(n));
+    if (extra.length > 0) {
+      throw new S3Fail('AccessDenied', 'There were headers present in the request which were not signed', 403, { HeadersNotSigned: extra.join(', ') });
+    }
+  }
+
+  /**
    * Presigned URL: algorithm, credential, expiry (`expiredBefore` ms epoch, 0 = none),
    * then the signature over the signed headers and every other query parameter.
    */
@@ -116,6 +130,7 @@ export class Verifier {
     });
     const want = String(out.query?.['X-Amz-Signature'] ?? '');
     if (!safeEqual(want, one('X-Amz-Signature'))) throw new S3Fail('SignatureDoesNotMatch');
+    this.checkAllSigned(ctx, list);
   }
 
   /**
@@ -147,6 +162,7 @@ export class Verifier {
     });
     const want = /Signature=([0-9a-f]+)/.exec(String(out.headers.authorization ?? ''))?.[1] ?? '';
     if (!safeEqual(want, given)) throw new S3Fail('SignatureDoesNotMatch');
+    this.checkAllSigned(ctx, list);
     return payloadHash;
   }
 

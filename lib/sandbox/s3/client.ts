@@ -121,10 +121,14 @@ export class S3Client {
     throw e;
   }
 
-  /** Presigned PUT; contentType and metadata become signed headers the uploader must send. */
-  async presignPut(bucket: string, key: string, o: { expiresInSec: number; contentType?: string; metadata?: Record<string, string>; maxSizeBytes?: number }): Promise<string> {
+  /**
+   * Presigned PUT; contentType, metadata and contentLength become signed headers the
+   * uploader must send as they are (contentLength: the exact body size).
+   */
+  async presignPut(bucket: string, key: string, o: { expiresInSec: number; contentType?: string; metadata?: Record<string, string>; maxSizeBytes?: number; contentLength?: number }): Promise<string> {
     const headers = metaHeaders(o.metadata);
     if (o.contentType !== undefined) headers['content-type'] = o.contentType;
+    if (o.contentLength !== undefined) headers['content-length'] = String(o.contentLength);
     const query: Query = o.maxSizeBytes !== undefined ? { [MAX_SIZE_PARAM]: String(o.maxSizeBytes) } : {};
     return this.presign('PUT', objectPath(bucket, key), o.expiresInSec, query, headers);
   }

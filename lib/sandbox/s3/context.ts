@@ -52,7 +52,13 @@ export const S3_ERRORS: Record<string, [number, string]> = {
 
 /** Thrown inside handlers; the peer turns it into an XML error answer. */
 export class S3Fail extends Error {
-  constructor(readonly code: string, message?: string, readonly status?: number) {
+  constructor(
+    readonly code: string,
+    message?: string,
+    readonly status?: number,
+    /** extra elements of the <Error> answer, e.g. { HeadersNotSigned: 'x-amz-meta-a' } */
+    readonly detail?: Record<string, string>,
+  ) {
     super(message ?? S3_ERRORS[code]?.[1] ?? code);
   }
 
@@ -130,11 +136,12 @@ export class Ctx {
     this.send(status, { 'content-type': 'application/xml', ...headers }, `<?xml version="1.0" encoding="UTF-8"?>\n${inner}`);
   }
 
-  error(code: string, message?: string, status?: number, headers: Record<string, string | number> = {}): void {
+  error(code: string, message?: string, status?: number, headers: Record<string, string | number> = {}, detail: Record<string, string> = {}): void {
     const st = status ?? S3_ERRORS[code]?.[0] ?? 400;
     const msg = message ?? S3_ERRORS[code]?.[1] ?? code;
     const resource = this.path.split('?')[0];
-    this.xml(st, `<Error><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(msg)}</Message><Resource>${xmlEscape(resource)}</Resource><RequestId>${this.requestId}</RequestId></Error>`, headers);
+    const more = Object.entries(detail).map(([k, v]) => `<${k}>${xmlEscape(v)}</${k}>`).join('');
+    this.xml(st, `<Error><Code>${xmlEscape(code)}</Code><Message>${xmlEscape(msg)}</Message>${more}<Resource>${xmlEscape(resource)}</Resource><RequestId>${this.requestId}</RequestId></Error>`, headers);
   }
 
   private discardRest(): void {

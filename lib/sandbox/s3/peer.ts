@@ -215,7 +215,7 @@ class PeerServer {
     }
     if (e instanceof S3Fail) {
       if (ctx.req.method === 'HEAD') ctx.send(e.httpStatus);
-      else ctx.error(e.code, e.message, e.httpStatus);
+      else ctx.error(e.code, e.message, e.httpStatus, {}, e.detail);
       return;
     }
     ctx.error('InternalError');

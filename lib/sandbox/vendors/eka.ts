@@ -15,6 +15,8 @@
  *   sandbox (fixtures.eka.workspaceId). The same txn_id presigned again keeps its folderPath.
  * - Policy: `starts-with $key <folderPath>`, `content-length-range 0 5368709120`, each meta
  *   field eq; lifetime 1 hour. Bucket `eka-uploads`.
+ * - Reading (sandbox `readings.eka`): 'txn-id' (default) answers txn_id; 'no-txn-id'
+ *   answers without it (the doc's samples are not the API reference).
  * Ops for faults/log: 'presign'.
  */
 import { asObject, bearerToken, randomDigits, readJson, sendJson, snakeCode, VendorError } from './common';
@@ -84,7 +86,9 @@ export function createEka(deps: VendorDeps, token: string, workspaceId: string):
         fields,
         contentLengthRange: [0, EKA_MAX_FILE_BYTES],
       });
-      sendJson(ctx.res, 200, { uploadData: { url: post.url, fields: post.fields }, folderPath, txn_id: txn });
+      const answer: Record<string, unknown> = { uploadData: { url: post.url, fields: post.fields }, folderPath };
+      if (deps.readings.eka === 'txn-id') answer.txn_id = txn;
+      sendJson(ctx.res, 200, answer);
     },
   };
 

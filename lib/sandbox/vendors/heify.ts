@@ -1,7 +1,11 @@
 /**
  * Heify emulator: `POST /heify/request-upload-url` (vendor-docs/heify-request-upload-url.md)
  * answers a presigned S3 PUT (5 min) that signs x-amz-meta-configuration_id, and
- * x-amz-meta-evaluator_id / x-amz-meta-participant_id when given; the PUT must send them.
+ * x-amz-meta-evaluator_id / x-amz-meta-participant_id when given; the PUT must send them,
+ * and no other x-amz-* header (S3: 403 AccessDenied, HeadersNotSigned).
+ * Reading (sandbox `readings.heify`): 'all-ids' (default) signs every id given;
+ * 'configuration-evaluator' signs configuration_id and evaluator_id only, as the doc's PUT
+ * sample shows (participant_id is still checked and echoed, but not signed).
  *
  * Decisions the doc leaves open:
  * - Auth `x-api-key`: missing or unknown → 401. Error body:
@@ -70,7 +74,7 @@ export function createHeify(deps: VendorDeps, apiKey: string, fx: HeifyFixtures)
       const transcriptionId = randomUUID();
       const metadata: Record<string, string> = { configuration_id: configurationId };
       if (evaluatorId) metadata.evaluator_id = evaluatorId;
-      if (participantId) metadata.participant_id = participantId;
+      if (participantId && deps.readings.heify === 'all-ids') metadata.participant_id = participantId;
       const uploadUrl = await deps.s3.presignPut(deps.buckets.heify, `upload/${fx.clientId}/${transcriptionId}`, {
         expiresInSec: HEIFY_URL_TTL_SEC, metadata,
       });

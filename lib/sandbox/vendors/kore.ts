@@ -10,7 +10,8 @@
  * are removed after the merge, on a failed upload, and at close().
  *
  * Decisions the doc leaves open:
- * - 25 MB = 25 MiB (26214400 bytes): mode 1 file cap and per-chunk cap; over → 413.
+ * - "25 MB" by reading (sandbox `readings.kore`): 'mib' = 26,214,400 bytes (default),
+ *   'mb' = 25,000,000 bytes; mode 1 file cap and per-chunk cap; over → 413.
  * - Session: totalChunks 1..10000, fileSize 1..5 GiB, fileExtension from the doc's list
  *   (a leading dot is tolerated), lives 1 hour (also ends at faults.expireUrlsNow()).
  * - chunkNumber is answered as a string; a chunk sent again replaces the earlier one.
@@ -31,9 +32,11 @@ import { parseForm } from './multipart';
 import type { VendorContext, VendorDeps, VendorEmulator, VendorRoute } from './types';
 
 const MiB = 1024 * 1024;
-/** Mode 1 file cap and per-chunk cap: 25 MiB. */
+/** Mode 1 file cap and per-chunk cap under the default reading ('mib'): 25 MiB. */
 export const KORE_MAX_FILE_BYTES = 25 * MiB;
 export const KORE_MAX_CHUNK_BYTES = 25 * MiB;
+/** Mode 1 file cap and per-chunk cap by reading. */
+export const KORE_CAP_BY_READING: Readonly<Record<'mib' | 'mb', number>> = { mib: 25 * MiB, mb: 25_000_000 };
 export const KORE_MAX_SESSION_BYTES = 5 * 1024 * MiB;
 export const KORE_MAX_CHUNKS = 10000;
 /** Session lifetime: 1 hour. */
@@ -66,6 +69,8 @@ function safeDecode(s: string): string {
 export function createKore(deps: VendorDeps, apiKey: string): VendorEmulator {
   const root = join(deps.tmpDir, 'kore');
   const sessions = new Map<string, Session>();
+  const maxFileBytes = KORE_CAP_BY_READING[deps.readings.kore];
+  const maxChunkBytes = maxFileBytes;
   /** signs media URLs (`s` parameter) */
   const mediaSecret = randomHex(32);
   let tmpSeq = 0;
@@ -115,12 +120,12 @@ export function createKore(deps: VendorDeps, apiKey: string): VendorEmulator {
     op: 'upload',
     async handle(ctx) {
       auth(ctx);
-      checkDeclaredSize(ctx, KORE_MAX_FILE_BYTES);
-      const form = await parseForm(ctx, { tmpPath: await tmpFile(), maxFileBytes: KORE_MAX_FILE_BYTES, maxBodyBytes: bodyBound(KORE_MAX_FILE_BYTES) });
+      checkDeclaredSize(ctx, maxFileBytes);
+      const form = await parseForm(ctx, { tmpPath: await tmpFile(), maxFileBytes: maxFileBytes, maxBodyBytes: bodyBound(maxFileBytes) });
       const file = form.file;
       try {
         if (!file) throw new VendorError(400, 'INVALID_REQUEST', 'form field "file" is required');
-        if (file.truncated) throw new VendorError(413, 'FILE_TOO_LARGE', `file is over the ${KORE_MAX_FILE_BYTES}-byte limit; use the chunked session upload`);
+        if (file.truncated) throw new VendorError(413, 'FILE_TOO_LARGE', `file is over the ${maxFileBytes}-byte limit; use the chunked session upload`);
         const fileContext = form.fields.fileContext;
         if (!fileContext) throw new VendorError(400, 'INVALID_REQUEST', 'form field "fileContext" is required');
         const ext = extensionOf(file.filename);
@@ -180,12 +185,12 @@ export function createKore(deps: VendorDeps, apiKey: string): VendorEmulator {
       async handle(ctx) {
         auth(ctx);
         const s = liveSession(id);
-        checkDeclaredSize(ctx, KORE_MAX_CHUNK_BYTES);
-        const form = await parseForm(ctx, { tmpPath: await tmpFile(), maxFileBytes: KORE_MAX_CHUNK_BYTES, maxBodyBytes: bodyBound(KORE_MAX_CHUNK_BYTES) });
+        checkDeclaredSize(ctx, maxChunkBytes);
+        const form = await parseForm(ctx, { tmpPath: await tmpFile(), maxFileBytes: maxChunkBytes, maxBodyBytes: bodyBound(maxChunkBytes) });
         const file = form.file;
         try {
           if (!file) throw new VendorError(400, 'INVALID_REQUEST', 'form field "file" is required');
-          if (file.truncated) throw new VendorError(413, 'FILE_TOO_LARGE', `chunk is over the ${KORE_MAX_CHUNK_BYTES}-byte limit`);
+          if (file.truncated) throw new VendorError(413, 'FILE_TOO_LARGE', `chunk is over the ${maxChunkBytes}-byte limit`);
           if (file.size === 0) throw new VendorError(400, 'INVALID_REQUEST', 'chunk is empty');
           const raw = form.fields.chunkNumber;
           if (raw === undefined) throw new VendorError(400, 'INVALID_CHUNK_NUMBER', 'form field "chunkNumber" is required');

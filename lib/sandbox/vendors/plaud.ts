@@ -19,14 +19,20 @@
  * - Part URLs live 1 hour; UploadId is the S3 upload id; FileId `file_<24 hex>`; key
  *   `partner/<FileId>.<filetype>`. A repeated complete of a finished file answers again.
  * - One token (credentials.plaud.token) is valid in both regions.
+ * - Reading (sandbox `readings.plaud`): 'default' = ChunkSize 5242880, FileMd5 lowercase;
+ *   'upper-md5' = FileMd5 answered in upper-case hex; 'chunk-8mib' = ChunkSize 8388608;
+ *   'chunk-5mb' = ChunkSize 5000000 (then S3 refuses to complete a file of more than one
+ *   part: FILE_UPLOAD_FAILED, s3_code EntityTooSmall).
  * Ops for faults/log: 'presign', 'complete' (path tells the region).
  */
 import { asObject, bearerToken, contentTypeOf, isCount, randomHex, readJson, sendJson, VendorError } from './common';
 import { S3Error } from '../s3/client';
 import type { VendorContext, VendorDeps, VendorEmulator, VendorRoute } from './types';
 
-/** Bytes per part, as the server announces it. */
+/** Bytes per part, as the server announces it (default reading). */
 export const PLAUD_CHUNK_SIZE = 5242880;
+/** ChunkSize by reading. */
+const CHUNK_BY_READING: Readonly<Record<string, number>> = { 'chunk-8mib': 8388608, 'chunk-5mb': 5000000 };
 export const PLAUD_MAX_FILE_BYTES = 5 * 1024 * 1024 * 1024;
 /** Lifetime of the part URLs: 1 hour; of the DownloadUrl: 24 hours. */
 export const PLAUD_PART_URL_TTL_SEC = 60 * 60;
@@ -58,6 +64,8 @@ function fileType(v: unknown): string {
 
 export function createPlaud(deps: VendorDeps, token: string): VendorEmulator {
   const files: Record<Region, Map<string, PlaudFile>> = { us: new Map(), jp: new Map() };
+  const chunkSize = CHUNK_BY_READING[deps.readings.plaud] ?? PLAUD_CHUNK_SIZE;
+  const answerMd5 = (md5: string): string => (deps.readings.plaud === 'upper-md5' ? md5.toUpperCase() : md5);
 
   function auth(ctx: VendorContext): void {
     const t = bearerToken(ctx.req);
@@ -85,13 +93,13 @@ export function createPlaud(deps: VendorDeps, token: string): VendorEmulator {
         const bucket = region === 'us' ? deps.buckets.plaudUs : deps.buckets.plaudJp;
         const key = `partner/${fileId}.${filetype}`;
         const uploadId = await deps.s3.createMultipartUpload(bucket, key, { contentType: contentTypeOf(filetype) });
-        const count = Math.max(1, Math.ceil(size / PLAUD_CHUNK_SIZE));
+        const count = Math.max(1, Math.ceil(size / chunkSize));
         const parts: { PartNumber: number; PresignedUrl: string }[] = [];
         for (let n = 1; n <= count; n++) {
           parts.push({ PartNumber: n, PresignedUrl: await deps.s3.presignUploadPart(bucket, key, uploadId, n, PLAUD_PART_URL_TTL_SEC) });
         }
         files[region].set(fileId, { fileId, uploadId, bucket, key, filetype, filesize: size });
-        sendJson(ctx.res, 200, { FileId: fileId, UploadId: uploadId, ChunkSize: PLAUD_CHUNK_SIZE, Parts: parts });
+        sendJson(ctx.res, 200, { FileId: fileId, UploadId: uploadId, ChunkSize: chunkSize, Parts: parts });
       },
     };
   }
@@ -142,7 +150,7 @@ export function createPlaud(deps: VendorDeps, token: string): VendorEmulator {
           throw new VendorError(400, 'FILE_MD5_NOT_MATCH', 'file_md5 does not match the uploaded bytes', { expected_md5: md5, actual_md5: file.md5 });
         }
         const downloadUrl = await deps.s3.presignGet(file.bucket, file.key, PLAUD_DOWNLOAD_TTL_SEC);
-        sendJson(ctx.res, 200, { FileId: file.fileId, FileType: file.filetype, DownloadUrl: downloadUrl, FileMd5: file.md5 });
+        sendJson(ctx.res, 200, { FileId: file.fileId, FileType: file.filetype, DownloadUrl: downloadUrl, FileMd5: answerMd5(file.md5) });
       },
     };
   }

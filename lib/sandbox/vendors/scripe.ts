@@ -3,8 +3,12 @@
  * signs Content-Type and carries the size cap (vendor-docs/scripe-uploads.md).
  *
  * Decisions the doc leaves open:
- * - Caps use binary units: MB = 2^20, GB = 2^30 (audio 500 MiB, video 1 GiB,
- *   documents 50 MiB, images 25 MiB); the doc's own sample (104857600) is binary.
+ * - Caps by reading (sandbox `readings.scripe`): 'mib' (default) and 'exact-length' use
+ *   binary units, MB = 2^20, GB = 2^30 (audio 500 MiB, video 1 GiB, documents 50 MiB,
+ *   images 25 MiB; the doc's own sample 104857600 is binary); 'mb' uses decimal units
+ *   (audio 500,000,000, video 1,000,000,000, documents 50,000,000, images 25,000,000).
+ * - What the URL enforces: the size cap (default), or under 'exact-length' a signed
+ *   `Content-Length: <maxSizeBytes>` (a PUT of another size → 403 SignatureDoesNotMatch).
  * - Error body: `{ "error": { "code": <table code>, "message": <text> } }`, statuses and
  *   codes exactly as the doc's table; a non-JSON Content-Type → 400 invalid_request.
  * - `Scripe-Api-Version` is required and must be a known version (400 invalid_request).
@@ -34,6 +38,11 @@ export const SCRIPE_CAPS: Readonly<Record<string, number>> = {
   'image/png': 25 * MiB, 'image/jpeg': 25 * MiB,
 };
 
+/** The allow-listed caps in decimal units (reading 'mb'). */
+export const SCRIPE_CAPS_MB: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(SCRIPE_CAPS).map(([t, c]) => [t, (c / MiB) * 1_000_000]),
+);
+
 export interface ScripeKeys {
   apiKey: string;
   revokedApiKey: string;
@@ -61,6 +70,8 @@ export function scripeKeys(): ScripeKeys {
 
 export function createScripe(deps: VendorDeps, keys: ScripeKeys): VendorEmulator {
   const workspace = `ws_${ulid()}`;
+  const caps = deps.readings.scripe === 'mb' ? SCRIPE_CAPS_MB : SCRIPE_CAPS;
+  const exactLength = deps.readings.scripe === 'exact-length';
 
   function authenticate(ctx: VendorContext): void {
     if (ctx.req.headers.authorization === undefined) throw new VendorError(401, 'unauthenticated', 'missing Authorization: Bearer <api key>');
@@ -86,8 +97,8 @@ export function createScripe(deps: VendorDeps, keys: ScripeKeys): VendorEmulator
       const contentType = body.contentType;
       if (contentType === undefined || contentType === null || contentType === '') throw new VendorError(400, 'invalid_request', 'contentType is required');
       if (typeof contentType !== 'string') throw new VendorError(400, 'invalid_request', 'contentType must be a string');
-      const cap = SCRIPE_CAPS[contentType];
-      if (cap === undefined) throw new VendorError(422, 'unprocessable', `contentType ${JSON.stringify(contentType)} is not allowed; allowed: ${Object.keys(SCRIPE_CAPS).join(', ')}`);
+      const cap = caps[contentType];
+      if (cap === undefined) throw new VendorError(422, 'unprocessable', `contentType ${JSON.stringify(contentType)} is not allowed; allowed: ${Object.keys(caps).join(', ')}`);
       let maxSizeBytes = cap;
       if (body.maxSizeBytes !== undefined && body.maxSizeBytes !== null) {
         const m = body.maxSizeBytes;
@@ -101,7 +112,7 @@ export function createScripe(deps: VendorDeps, keys: ScripeKeys): VendorEmulator
       let uploadUrl: string;
       try {
         uploadUrl = await deps.s3.presignPut(deps.buckets.scripe, `api-uploads/${workspace}/${uploadId}`, {
-          expiresInSec: SCRIPE_URL_TTL_SEC, contentType, maxSizeBytes,
+          expiresInSec: SCRIPE_URL_TTL_SEC, contentType, ...(exactLength ? { contentLength: maxSizeBytes } : { maxSizeBytes }),
         });
       } catch {
         throw new VendorError(503, 'service_unavailable', 'could not sign the upload URL (storage unavailable)');

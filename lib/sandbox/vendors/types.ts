@@ -20,8 +20,60 @@ export interface SandboxBuckets {
   heify: string;
 }
 
+/**
+ * How each emulator reads the points its vendor's doc leaves open. A client that works
+ * under one reading only is wrong for some real vendor deployment, so the project's own
+ * suites run under every value (SANDBOX_READINGS); the first value is the default.
+ */
+export interface SandboxReadings {
+  /**
+   * Kore's "25 MB" (single-upload limit and chunk cap): 'mib' = 26,214,400 bytes,
+   * 'mb' = 25,000,000 bytes.
+   */
+  kore: 'mib' | 'mb';
+  /**
+   * Scripe's per-type caps and what its URL signs: 'mib' = caps in MiB (500 MiB audio...),
+   * the URL caps the size; 'mb' = caps in MB (500,000,000 audio...); 'exact-length' = caps
+   * in MiB and the URL signs `Content-Length: <maxSizeBytes>` (a PUT of any other size
+   * is 403 SignatureDoesNotMatch).
+   */
+  scripe: 'mib' | 'mb' | 'exact-length';
+  /**
+   * Which of the given ids Heify signs as x-amz-meta-* headers of the upload URL:
+   * 'all-ids' = configuration_id, evaluator_id and participant_id; 'configuration-evaluator'
+   * = configuration_id and evaluator_id only (the doc's PUT sample).
+   */
+  heify: 'all-ids' | 'configuration-evaluator';
+  /**
+   * Plaud's presign and complete answers: 'default' = ChunkSize 5,242,880 and a lowercase
+   * FileMd5; 'upper-md5' = FileMd5 in upper-case hex; 'chunk-8mib' = ChunkSize 8,388,608;
+   * 'chunk-5mb' = ChunkSize 5,000,000 ("<5MB per URL"). Under 'chunk-5mb' a file of more
+   * than one part cannot be completed on S3 (parts but the last must be at least 5 MiB):
+   * complete-upload answers FILE_UPLOAD_FAILED with s3_code EntityTooSmall.
+   */
+  plaud: 'default' | 'upper-md5' | 'chunk-8mib' | 'chunk-5mb';
+  /** Eka's presign answer: 'txn-id' = carries txn_id; 'no-txn-id' = has no txn_id field. */
+  eka: 'txn-id' | 'no-txn-id';
+}
+
+/** Every reading of every vendor; the first of each list is the default. */
+export const SANDBOX_READINGS: { readonly [V in keyof SandboxReadings]: readonly SandboxReadings[V][] } = {
+  kore: ['mib', 'mb'],
+  scripe: ['mib', 'mb', 'exact-length'],
+  heify: ['all-ids', 'configuration-evaluator'],
+  plaud: ['default', 'upper-md5', 'chunk-8mib', 'chunk-5mb'],
+  eka: ['txn-id', 'no-txn-id'],
+};
+
+/** The default readings (the first of each list). */
+export const DEFAULT_READINGS: Readonly<SandboxReadings> = {
+  kore: 'mib', scripe: 'mib', heify: 'all-ids', plaud: 'default', eka: 'txn-id',
+};
+
 /** What every emulator gets from startSandbox. */
 export interface VendorDeps {
+  /** the readings this sandbox was started with */
+  readings: SandboxReadings;
   s3: S3Client;
   target: S3Target;
   buckets: SandboxBuckets;

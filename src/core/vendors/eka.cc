@@ -5,6 +5,7 @@
 
 #include "../batch.h"
 #include "../digest.h"
+#include "facts.h"
 #include "readers.h"
 #include "vendor_call.h"
 
@@ -25,9 +26,8 @@ struct EkaRun {
   OpContext ctx;
   EkaTicket ticket;
   std::vector<EkaFile> files;
-  int concurrency = 4;
-  bool represigned = false;
-  OpDone done;
+  int concurrency = static_cast<int>(facts::kEkaDefaultConcurrency);
+  OpDone done;  // the current attempt's
   std::mutex mu;  // guards files[].stored / md5 during a batch
 };
 
@@ -42,10 +42,12 @@ void presign(const OpContext& ctx, const std::string& txnId,
   r.headers = {{"Authorization", "Bearer " + stringOr(spec, "token")}};
   std::string extra = stringOr(spec, "extraDataJson");
   r.jsonBody = extra.empty() ? "{}" : "{\"extraData\":" + extra + "}";
-  callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
+  callJson(*ctx.engine, ctx.job, std::move(r), [done, txnId](const Error& e, JsonPtr doc, const HttpResponse&) {
     EkaTicket t;
     if (!e.code.empty()) return done(e, t);
     Error re = readEkaPresign(*doc, &t);
+    // An answer without txn_id keeps the caller's (the transaction is the one asked for).
+    if (t.txnId.empty()) t.txnId = txnId;
     done(re, t);
   });
 }
@@ -74,6 +76,13 @@ JsonPtr ticketJson(const EkaTicket& t) {
   return out;
 }
 
+// Calls the current attempt's done once, releasing it (it holds the run: no cycle is left).
+void endRun(const std::shared_ptr<EkaRun>& run, const Error& e, JsonPtr out) {
+  OpDone d = std::move(run->done);
+  run->done = nullptr;
+  if (d) d(e, std::move(out));
+}
+
 void finish(const std::shared_ptr<EkaRun>& run) {
   auto out = std::make_shared<Json>(rapidjson::kObjectType);
   put(*out, *out, "txnId", run->ticket.txnId);
@@ -88,17 +97,18 @@ void finish(const std::shared_ptr<EkaRun>& run) {
   }
   out->AddMember("files", files, out->GetAllocator());
   run->ctx.job->maybeEmitProgress(true);
-  run->done(Error(), out);
+  endRun(run, Error(), out);
 }
 
 void sendPending(const std::shared_ptr<EkaRun>& run);
+
 
 void digestThenFinish(const std::shared_ptr<EkaRun>& run, size_t i) {
   if (i == run->files.size()) return finish(run);
   EkaFile& f = run->files[i];
   digestAsync(*run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()},
               [run, i](const Error& e, const std::string& md5) {
-                if (!e.code.empty()) return run->done(e, nullptr);
+                if (!e.code.empty()) return endRun(run, e, nullptr);
                 run->files[i].md5 = md5;
                 digestThenFinish(run, i + 1);
               });
@@ -142,28 +152,33 @@ void sendPending(const std::shared_ptr<EkaRun>& run) {
   b.cancelJobOnFailure = false;
   runBatch(*run->ctx.engine, run->ctx.job, std::move(b), [run](const Error& e, const BatchStats&) {
     if (e.code.empty()) return digestThenFinish(run, 0);
-    if (e.code == codes::kUrlExpired && !run->represigned && !run->ctx.job->cancelled()) {
-      run->represigned = true;
-      presign(run->ctx, run->ticket.txnId, [run](const Error& pe, EkaTicket& t) {
-        if (!pe.code.empty()) return run->done(pe, nullptr);
-        run->ticket = t;
-        sendPending(run);
-      });
-      return;
-    }
-    Error out = e;
-    if (out.code == codes::kUrlExpired) {
-      out.message += " (re-presigned once for the same txn_id; the new policy failed too)";
-    }
-    run->done(out, nullptr);
+    endRun(run, e, nullptr);
   });
+}
+
+// Sends the files not yet stored; an expired policy is presigned again once for the same
+// txn_id and the files not stored are sent again. `first` is how the first round starts.
+void sendWithRepresign(const std::shared_ptr<EkaRun>& run, OpDone done,
+                       std::function<void(const std::shared_ptr<EkaRun>&)> first) {
+  presignAgainOnce(
+      run->ctx.job,
+      [run, first](bool again, OpDone d) {
+        run->done = std::move(d);
+        if (!again) return first(run);
+        presign(run->ctx, run->ticket.txnId, [run](const Error& pe, EkaTicket& t) {
+          if (!pe.code.empty()) return endRun(run, pe, nullptr);
+          run->ticket = t;
+          sendPending(run);
+        });
+      },
+      "re-presigned once for the same txn_id; the new policy failed too", std::move(done));
 }
 
 std::shared_ptr<EkaRun> newRun(const OpContext& ctx, OpDone done, Error* err) {
   auto run = std::make_shared<EkaRun>();
   run->ctx = ctx;
   run->done = std::move(done);
-  run->concurrency = concurrencyOf(*ctx.spec, 4);
+  run->concurrency = concurrencyOf(*ctx.spec, static_cast<int>(facts::kEkaDefaultConcurrency));
   const rapidjson::Value* files = member(*ctx.spec, "files");
   if (!files || !files->IsArray() || files->Size() == 0) {
     *err = makeError(codes::kInvalidArgument, "files must name at least one source");
@@ -214,17 +229,20 @@ void ekaUpload(const OpContext& ctx, OpDone done) {
   if (!t || !ticketFromSpec(*t, &run->ticket)) {
     return done(makeError(codes::kInvalidArgument, "ticket must be the result of presign"), nullptr);
   }
-  sendPending(run);
+  sendWithRepresign(run, done, [](const std::shared_ptr<EkaRun>& r) { sendPending(r); });
 }
 
 void ekaUploadFiles(const OpContext& ctx, OpDone done) {
   Error err;
   auto run = newRun(ctx, done, &err);
   if (!run) return done(err, nullptr);
-  presign(ctx, stringOr(*ctx.spec, "txnId"), [run](const Error& e, EkaTicket& t) {
-    if (!e.code.empty()) return run->done(e, nullptr);
-    run->ticket = t;
-    sendPending(run);
+  std::string txnId = stringOr(*ctx.spec, "txnId");
+  sendWithRepresign(run, done, [txnId](const std::shared_ptr<EkaRun>& r) {
+    presign(r->ctx, txnId, [r](const Error& e, EkaTicket& t) {
+      if (!e.code.empty()) return endRun(r, e, nullptr);
+      r->ticket = t;
+      sendPending(r);
+    });
   });
 }
 

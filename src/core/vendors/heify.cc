@@ -66,34 +66,71 @@ void heifyPresign(const OpContext& ctx, OpDone done) { presign(ctx, std::move(do
 
 namespace {
 
-// Request a URL right before the PUT (it lives 5 minutes); one that expired before the PUT
-// finished is requested again once and the whole file re-sent.
-void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source,
-                   const std::string& contentType, bool again, OpDone done) {
-  presign(c, [c, source, contentType, again, done](const Error& e, JsonPtr ticket) {
-    if (!e.code.empty()) return done(e, nullptr);
-    PutSpec ps;
-    ps.url = stringOr(*ticket, "uploadUrl");
-    ps.headers = {{"Content-Type", contentType},
-                  {"x-amz-meta-configuration_id", stringOr(*ticket, "configurationId")}};
+// The x-amz-meta-* headers the PUT carries: exactly those the upload URL's
+// X-Amz-SignedHeaders lists, valued from the ticket (S3 refuses an unsigned x-amz-* header
+// with 403 AccessDenied, a signed one missing with 403 SignatureDoesNotMatch). A listed
+// header the ticket has no value for is an error (code errCode) before any byte is sent.
+// A URL without X-Amz-SignedHeaders (not SigV4) gets one header per id the ticket holds.
+Error metaHeaders(const std::string& url, const rapidjson::Value& ticket, const char* errCode, Headers* out) {
+  static const std::pair<const char*, const char*> kIds[] = {{"configuration_id", "configurationId"},
+                                                             {"evaluator_id", "evaluatorId"},
+                                                             {"participant_id", "participantId"}};
+  const std::string prefix = "x-amz-meta-";
+  bool sigv4 = false;
+  std::vector<std::string> signedNames = signedHeaderNames(url, &sigv4);
+  if (!sigv4) {
+    for (auto [meta, field] : kIds) {
+      std::string v;
+      if (getString(ticket, field, &v) && !v.empty()) out->emplace_back(prefix + meta, v);
+    }
+    return Error();
+  }
+  for (const std::string& name : signedNames) {
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    std::string meta = name.substr(prefix.size());
+    const char* field = nullptr;
+    for (auto [m, f] : kIds) {
+      if (meta == m) field = f;
+    }
     std::string v;
-    if (getString(*ticket, "evaluatorId", &v)) ps.headers.emplace_back("x-amz-meta-evaluator_id", v);
-    if (getString(*ticket, "participantId", &v)) ps.headers.emplace_back("x-amz-meta-participant_id", v);
-    ps.body = BodyRange{source, 0, source->size()};
-    putPresigned(*c.engine, c.job, std::move(ps),
-                 [c, source, contentType, again, ticket, done](const Error& pe, PutResult& r) {
-                   if (pe.code == codes::kUrlExpired && !again && !c.job->cancelled()) {
-                     return presignAndPut(c, source, contentType, true, done);
-                   }
-                   if (!pe.code.empty()) {
-                     Error out = pe;
-                     if (out.code == codes::kUrlExpired) out.message += " (requested a new URL once; it expired too)";
-                     return done(out, nullptr);
-                   }
-                   put(*ticket, *ticket, "bytes", r.bytes);
-                   put(*ticket, *ticket, "md5", r.md5);
-                   done(Error(), ticket);
-                 });
+    if (!field || !getString(ticket, field, &v) || v.empty()) {
+      return makeError(errCode, "the Heify upload URL signs the header " + name + " but " +
+                                    (field ? std::string("the upload's ") + field + " is empty"
+                                           : std::string("Heify's answer has no field for it")) +
+                                    "; pass the object presign() answered, unchanged (nothing was sent)");
+    }
+    out->emplace_back(name, v);
+  }
+  return Error();
+}
+
+// PUT source to the ticket's URL with Content-Type and the signed metadata headers.
+void putTicket(const OpContext& c, const JsonPtr& ticket, const std::shared_ptr<Source>& source,
+               const std::string& contentType, const char* errCode,
+               std::function<void(const Error&, PutResult&)> done) {
+  PutSpec ps;
+  ps.url = stringOr(*ticket, "uploadUrl");
+  ps.headers = {{"Content-Type", contentType}};
+  Error me = metaHeaders(ps.url, *ticket, errCode, &ps.headers);
+  if (!me.code.empty()) {
+    PutResult none;
+    return done(me, none);
+  }
+  ps.body = BodyRange{source, 0, source->size()};
+  putPresigned(*c.engine, c.job, std::move(ps), std::move(done));
+}
+
+// Request a URL right before the PUT (it lives 5 minutes), then PUT the whole file.
+void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, const std::string& contentType,
+                   OpDone done) {
+  presign(c, [c, source, contentType, done](const Error& e, JsonPtr ticket) {
+    if (!e.code.empty()) return done(e, nullptr);
+    putTicket(c, ticket, source, contentType, codes::kBadResponse, [ticket, done](const Error& pe, PutResult& r) {
+      if (!pe.code.empty()) return done(pe, nullptr);
+      put(*ticket, *ticket, "bytes", r.bytes);
+      put(*ticket, *ticket, "md5", r.md5);
+      done(Error(), ticket);
+    });
   });
 }
 
@@ -104,8 +141,31 @@ void heifyUploadFile(const OpContext& ctx, OpDone done) {
   const rapidjson::Value* ref = member(*ctx.spec, "source");
   std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
   if (!source) return done(err, nullptr);
-  presignAndPut(ctx, source, stringOr(*ctx.spec, "contentType", "application/octet-stream"), false,
-                std::move(done));
+  OpContext c = ctx;
+  std::string contentType = stringOr(*ctx.spec, "contentType", "application/octet-stream");
+  // a URL that expired before the PUT finished is requested again once and the file re-sent
+  presignAgainOnce(
+      ctx.job, [c, source, contentType](bool, OpDone d) { presignAndPut(c, source, contentType, std::move(d)); },
+      "requested a new URL once; it expired too", std::move(done));
+}
+
+void heifyUpload(const OpContext& ctx, OpDone done) {
+  Error err;
+  const rapidjson::Value* ref = member(*ctx.spec, "source");
+  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
+  if (!source) return done(err, nullptr);
+  auto ticket = std::make_shared<Json>();
+  ticket->CopyFrom(*ctx.spec, ticket->GetAllocator());
+  putTicket(ctx, ticket, source, stringOr(*ctx.spec, "contentType", "application/octet-stream"),
+            codes::kInvalidArgument, [done](const Error& e, PutResult& r) {
+              if (!e.code.empty()) return done(e, nullptr);
+              auto out = std::make_shared<Json>(rapidjson::kObjectType);
+              put(*out, *out, "status", static_cast<uint64_t>(r.status));
+              put(*out, *out, "etag", r.etag);
+              put(*out, *out, "bytes", r.bytes);
+              put(*out, *out, "md5", r.md5);
+              done(Error(), out);
+            });
 }
 
 }  // namespace uplift::vendors

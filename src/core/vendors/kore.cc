@@ -7,6 +7,7 @@
 #include "../batch.h"
 #include "../digest.h"
 #include "../parts_math.h"
+#include "facts.h"
 #include "readers.h"
 #include "vendor_call.h"
 
@@ -15,7 +16,10 @@ namespace uplift::vendors {
 namespace {
 
 constexpr const char* kVendor = "Kore.ai";
-constexpr uint64_t kDefaultChunk = 8ull << 20;
+// From the one facts table (facts.json): the TypeScript layer reads the same values.
+constexpr uint64_t kDefaultChunk = facts::kKoreDefaultChunkBytes;
+constexpr uint64_t kSingleLimit = facts::kKoreSingleLimitBytes;
+constexpr int kConcurrency = static_cast<int>(facts::kKoreDefaultConcurrency);
 
 Headers auth(const rapidjson::Value& spec) { return {{"x-api-key", stringOr(spec, "apiKey")}}; }
 
@@ -92,8 +96,38 @@ void withDigest(const std::shared_ptr<SideDigest>& d, const std::shared_ptr<Sour
   finish();
 }
 
-void single(const OpContext& ctx, const std::shared_ptr<Source>& source, OpDone done) {
+// One uploadFile run, step by step: [single POST -> (413) ->] [session start ->] chunks ->
+// complete [-> the chunks complete reports missing, once -> complete].
+struct KoreRun {
+  OpContext ctx;
+  std::shared_ptr<Source> source;
+  uint64_t chunkSize = kDefaultChunk;
+  std::string sessionId;         // given (a resumed session) or from session start
+  std::vector<size_t> todo;      // chunks to send in the first round
+  bool fellBack = false;         // the single POST got 413 and the file went chunked
+  bool resent = false;           // the chunks complete reported missing were sent again
+  std::shared_ptr<SideDigest> digest;
+  OpDone done;
+};
+
+void runSession(const std::shared_ptr<KoreRun>& run);
+
+// The digest starts right before the first bytes go (a stream's window is held from then).
+void ensureDigest(const std::shared_ptr<KoreRun>& run) {
+  if (!run->digest) run->digest = startDigest(run->ctx, run->source);
+}
+
+// Ends the run: bytes and md5 added to out once the digest is ready (or the error passed on).
+void endRun(const std::shared_ptr<KoreRun>& run, const Error& e, JsonPtr out) {
+  if (!run->digest) return run->done(e, nullptr);
+  withDigest(run->digest, run->source, e, out, run->done);
+}
+
+// One multipart POST; a 413 (the vendor's limit is lower than ours) goes chunked, once.
+void single(const std::shared_ptr<KoreRun>& run) {
+  const OpContext& ctx = run->ctx;
   const Json& spec = *ctx.spec;
+  const std::shared_ptr<Source>& source = run->source;
   ctx.job->setTotals(source->size(), 1);
   VendorRequest r;
   r.vendor = kVendor;
@@ -106,16 +140,21 @@ void single(const OpContext& ctx, const std::shared_ptr<Source>& source, OpDone 
   r.form.fileName = stringOr(spec, "fileName", "file");
   r.form.fileContentType = stringOr(spec, "contentType");
   r.form.file = BodyRange{source, 0, source->size()};
-  OpContext c = ctx;
-  auto digest = startDigest(ctx, source);
-  callJson(*ctx.engine, ctx.job, std::move(r), [c, source, digest, done](const Error& e, JsonPtr doc, const HttpResponse&) {
-    if (!e.code.empty()) return withDigest(digest, source, e, nullptr, done);
-    c.job->partDone();
-    readFileAnswer("upload", doc, [source, digest, done](const Error& re, JsonPtr out) {
-      if (!re.code.empty()) return withDigest(digest, source, re, nullptr, done);
+  ensureDigest(run);
+  callJson(*ctx.engine, ctx.job, std::move(r), [run](const Error& e, JsonPtr doc, const HttpResponse& resp) {
+    if (!e.code.empty()) {
+      if (resp.status == 413 && !run->fellBack && !run->source->isStream() && !run->ctx.job->cancelled()) {
+        run->fellBack = true;
+        return runSession(run);
+      }
+      return endRun(run, e, nullptr);
+    }
+    run->ctx.job->partDone();
+    readFileAnswer("upload", doc, [run](const Error& re, JsonPtr out) {
+      if (!re.code.empty()) return endRun(run, re, nullptr);
       put(*out, *out, "mode", std::string("single"));
       put(*out, *out, "chunks", 1);
-      withDigest(digest, source, Error(), out, done);
+      endRun(run, Error(), out);
     });
   });
 }
@@ -144,20 +183,30 @@ void startSession(const OpContext& ctx, uint64_t fileSize, uint64_t totalChunks,
   });
 }
 
-void sendChunks(const OpContext& ctx, const std::string& sessionId,
-                const std::shared_ptr<Source>& source, uint64_t chunkSize, OpDone done) {
+// Chunk numbers spec.chunkNumbers names (a resumed session: the chunks not yet stored),
+// else every chunk of the file.
+std::vector<size_t> chunkList(const rapidjson::Value& spec, size_t count) {
+  std::vector<size_t> todo;
+  if (const rapidjson::Value* only = member(spec, "chunkNumbers"); only && only->IsArray()) {
+    for (const auto& v : only->GetArray()) {
+      if (v.IsUint64() && v.GetUint64() < count) todo.push_back(static_cast<size_t>(v.GetUint64()));
+    }
+  } else {
+    for (size_t i = 0; i < count; ++i) todo.push_back(i);
+  }
+  return todo;
+}
+
+// Sends the chunks numbered in todo (0-based) to the session, several in flight.
+void sendChunks(const OpContext& ctx, const std::string& sessionId, const std::shared_ptr<Source>& source,
+                uint64_t chunkSize, std::vector<size_t> chunks, std::function<void(const Error&)> done) {
   const Json& spec = *ctx.spec;
   std::string why;
   auto ranges = std::make_shared<std::vector<PartRange>>(splitParts(source->size(), chunkSize, &why));
-  if (ranges->empty()) return done(makeError(codes::kInvalidArgument, why), nullptr);
-  // spec.chunkNumbers (optional): only these chunks are sent (a resumed upload).
+  if (ranges->empty()) return done(makeError(codes::kInvalidArgument, why));
   auto todo = std::make_shared<std::vector<size_t>>();
-  if (const rapidjson::Value* only = member(spec, "chunkNumbers"); only && only->IsArray()) {
-    for (const auto& v : only->GetArray()) {
-      if (v.IsUint64() && v.GetUint64() < ranges->size()) todo->push_back(static_cast<size_t>(v.GetUint64()));
-    }
-  } else {
-    for (size_t i = 0; i < ranges->size(); ++i) todo->push_back(i);
+  for (size_t i : chunks) {
+    if (i < ranges->size()) todo->push_back(i);
   }
   uint64_t todoBytes = 0;
   for (size_t i : *todo) todoBytes += (*ranges)[i].length;
@@ -169,7 +218,7 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId,
   std::string contentType = stringOr(spec, "contentType");
   BatchSpec b;
   b.count = todo->size();
-  b.concurrency = concurrencyOf(spec, 4);
+  b.concurrency = concurrencyOf(spec, kConcurrency);
   b.makeRequest = [=](size_t k) {
     size_t i = (*todo)[k];
     HttpRequest req;
@@ -198,25 +247,91 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId,
   b.stream = source;
   b.itemOffset = [todo, ranges](size_t k) { return (*ranges)[(*todo)[k]].offset; };
   b.itemMaxBytes = chunkSize;
-  size_t count = ranges->size();
-  auto digest = startDigest(ctx, source);
-  runBatch(*ctx.engine, ctx.job, std::move(b), [source, count, digest, done](const Error& e, const BatchStats&) {
-    auto res = std::make_shared<Json>(rapidjson::kObjectType);
-    put(*res, *res, "chunks", static_cast<uint64_t>(count));
-    withDigest(digest, source, e, res, done);
-  });
+  runBatch(*ctx.engine, ctx.job, std::move(b), [done](const Error& e, const BatchStats&) { done(e); });
 }
 
-void completeSession(const OpContext& ctx, const std::string& sessionId, OpDone done) {
+// The chunk numbers a MISSING_CHUNKS answer lists (errors[0].missingChunks or a top-level
+// missingChunks; numbers or numeric strings).
+std::vector<size_t> missingChunks(const std::string& body) {
+  std::vector<size_t> out;
+  Json doc;
+  std::string why;
+  if (!parseJson(body, &doc, &why) || !doc.IsObject()) return out;
+  const rapidjson::Value* list = member(doc, "missingChunks");
+  if (const rapidjson::Value* es = member(doc, "errors"); !list && es && es->IsArray() && es->Size() > 0 &&
+                                                         (*es)[0].IsObject()) {
+    list = member((*es)[0], "missingChunks");
+  }
+  if (!list || !list->IsArray()) return out;
+  for (const auto& v : list->GetArray()) {
+    if (v.IsUint64()) out.push_back(static_cast<size_t>(v.GetUint64()));
+    if (v.IsString()) {
+      std::string t = v.GetString();
+      if (!t.empty() && t.size() < 10 && t.find_first_not_of("0123456789") == std::string::npos) {
+        out.push_back(static_cast<size_t>(std::stoul(t)));
+      }
+    }
+  }
+  return out;
+}
+
+// POST .../complete with Content-Type: application/json (the doc's table; no parameters).
+// done gets {fileId, url}, or the error and, for MISSING_CHUNKS, the chunk numbers listed.
+void completeSession(const OpContext& ctx, const std::string& sessionId,
+                     std::function<void(const Error&, JsonPtr, std::vector<size_t>)> done) {
   const Json& spec = *ctx.spec;
   VendorRequest r;
   r.vendor = kVendor;
   r.step = "complete";
   r.url = joinUrl(base(spec), "/api/public/files/session/" + urlEncode(sessionId) + "/complete");
   r.headers = auth(spec);
-  callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
-    if (!e.code.empty()) return done(e, nullptr);
-    readFileAnswer("complete", doc, done);
+  r.jsonBody = "{}";
+  callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse& resp) {
+    if (!e.code.empty()) {
+      return done(e, nullptr, e.vendorCode == "MISSING_CHUNKS" ? missingChunks(resp.body) : std::vector<size_t>{});
+    }
+    JsonPtr out;
+    Error re = readKoreFileAnswer("complete", *doc, &out);
+    done(re, re.code.empty() ? out : nullptr, {});
+  });
+}
+
+void runChunks(const std::shared_ptr<KoreRun>& run, std::vector<size_t> chunks);
+
+void runComplete(const std::shared_ptr<KoreRun>& run) {
+  completeSession(run->ctx, run->sessionId, [run](const Error& e, JsonPtr out, std::vector<size_t> missing) {
+    if (!e.code.empty()) {
+      if (!missing.empty() && !run->resent && !run->source->isStream() && !run->ctx.job->cancelled()) {
+        run->resent = true;
+        return runChunks(run, std::move(missing));
+      }
+      Error err = e;
+      if (!missing.empty()) {
+        err.message += run->resent ? " (the missing chunks were sent again once; still missing)"
+                                   : " (a stream cannot be read again to re-send them)";
+      }
+      return endRun(run, err, nullptr);
+    }
+    put(*out, *out, "mode", std::string("chunked"));
+    put(*out, *out, "chunks", partCount(run->source->size(), run->chunkSize));
+    endRun(run, Error(), out);
+  });
+}
+
+void runChunks(const std::shared_ptr<KoreRun>& run, std::vector<size_t> chunks) {
+  ensureDigest(run);
+  sendChunks(run->ctx, run->sessionId, run->source, run->chunkSize, std::move(chunks), [run](const Error& e) {
+    if (!e.code.empty()) return endRun(run, e, nullptr);
+    runComplete(run);
+  });
+}
+
+void runSession(const std::shared_ptr<KoreRun>& run) {
+  uint64_t size = run->source->size();
+  startSession(run->ctx, size, partCount(size, run->chunkSize), [run](const Error& e, JsonPtr session) {
+    if (!e.code.empty()) return endRun(run, e, nullptr);
+    run->sessionId = stringOr(*session, "sessionId");
+    runChunks(run, run->todo);
   });
 }
 
@@ -266,39 +381,37 @@ void koreUpload(const OpContext& ctx, OpDone done) {
   Error err;
   std::shared_ptr<Source> source = specSource(ctx, &err);
   if (!source) return done(err, nullptr);
-  sendChunks(ctx, stringOr(*ctx.spec, "sessionId"), source,
-             uint64Or(*ctx.spec, "chunkSizeBytes", kDefaultChunk), done);
+  uint64_t chunk = uint64Or(*ctx.spec, "chunkSizeBytes", kDefaultChunk);
+  auto digest = startDigest(ctx, source);
+  size_t count = static_cast<size_t>(partCount(source->size(), chunk));
+  sendChunks(ctx, stringOr(*ctx.spec, "sessionId"), source, chunk, chunkList(*ctx.spec, count),
+             [source, count, digest, done](const Error& e) {
+               auto res = std::make_shared<Json>(rapidjson::kObjectType);
+               put(*res, *res, "chunks", static_cast<uint64_t>(count));
+               withDigest(digest, source, e, res, done);
+             });
 }
 
 void koreComplete(const OpContext& ctx, OpDone done) {
-  completeSession(ctx, stringOr(*ctx.spec, "sessionId"), done);
+  completeSession(ctx, stringOr(*ctx.spec, "sessionId"),
+                  [done](const Error& e, JsonPtr out, std::vector<size_t>) { done(e, out); });
 }
 
 void koreUploadFile(const OpContext& ctx, OpDone done) {
   const Json& spec = *ctx.spec;
   Error err;
-  std::shared_ptr<Source> source = specSource(ctx, &err);
-  if (!source) return done(err, nullptr);
-  uint64_t limit = uint64Or(spec, "singleLimitBytes", 25ull << 20);
-  if (source->size() < limit) return single(ctx, source, done);
-  uint64_t chunk = uint64Or(spec, "chunkSizeBytes", kDefaultChunk);
-  OpContext c = ctx;
-  startSession(ctx, source->size(), partCount(source->size(), chunk),
-               [c, source, chunk, done](const Error& e, JsonPtr session) {
-                 if (!e.code.empty()) return done(e, nullptr);
-                 std::string id = stringOr(*session, "sessionId");
-                 sendChunks(c, id, source, chunk, [c, id, done](const Error& ce, JsonPtr sent) {
-                   if (!ce.code.empty()) return done(ce, nullptr);
-                   completeSession(c, id, [sent, done](const Error& fe, JsonPtr out) {
-                     if (!fe.code.empty()) return done(fe, nullptr);
-                     put(*out, *out, "mode", std::string("chunked"));
-                     put(*out, *out, "chunks", uint64Or(*sent, "chunks", 0));
-                     put(*out, *out, "bytes", uint64Or(*sent, "bytes", 0));
-                     put(*out, *out, "md5", stringOr(*sent, "md5"));
-                     done(Error(), out);
-                   });
-                 });
-               });
+  auto run = std::make_shared<KoreRun>();
+  run->source = specSource(ctx, &err);
+  if (!run->source) return done(err, nullptr);
+  run->ctx = ctx;
+  run->done = std::move(done);
+  run->chunkSize = uint64Or(spec, "chunkSizeBytes", kDefaultChunk);
+  run->sessionId = stringOr(spec, "sessionId");
+  run->todo = chunkList(spec, static_cast<size_t>(partCount(run->source->size(), run->chunkSize)));
+  // spec.sessionId: a stored session (resume) -> its missing chunks, then complete.
+  if (!run->sessionId.empty()) return runChunks(run, run->todo);
+  if (run->source->size() < uint64Or(spec, "singleLimitBytes", kSingleLimit)) return single(run);
+  runSession(run);
 }
 
 }  // namespace uplift::vendors

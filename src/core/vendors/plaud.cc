@@ -1,8 +1,12 @@
 // Plaud: presign -> parts -> complete.
 #include "plaud.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include "../parts_math.h"
 #include "../primitives.h"
+#include "facts.h"
 #include "readers.h"
 #include "vendor_call.h"
 
@@ -110,6 +114,8 @@ Error readPlaudComplete(const Json& d, const std::string& md5, JsonPtr* result) 
     return badResponse(kVendor, "complete-upload", "FileId and DownloadUrl");
   }
   getString(d, "FileMd5", &fileMd5);
+  // Hex digits compare without regard to case (a server may answer upper-case hex).
+  for (char& ch : fileMd5) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   if (!fileMd5.empty() && !md5.empty() && fileMd5 != md5) {
     return makeError(codes::kIntegrity, "Plaud stored a file whose MD5 " + fileMd5 +
                                             " differs from the uploaded bytes' " + md5);
@@ -158,49 +164,120 @@ void plaudComplete(const OpContext& ctx, OpDone done) {
            stringOr(spec, "fileType"), stringOr(spec, "md5"), done);
 }
 
+namespace {
+
+// A stored ticket (a resumed upload): {fileId, uploadId, chunkSizeBytes, parts:[{partNumber, url}]},
+// laid out over fileSize as a presign answer is.
+Error ticketFromSpec(const rapidjson::Value& v, uint64_t fileSize, PlaudTicket* t) {
+  const rapidjson::Value* parts = member(v, "parts");
+  if (!getString(v, "fileId", &t->fileId) || !getString(v, "uploadId", &t->uploadId) ||
+      !getUint64(v, "chunkSizeBytes", &t->chunkSize) || t->chunkSize == 0 || !parts || !parts->IsArray()) {
+    return makeError(codes::kInvalidArgument, "the stored Plaud ticket lacks fileId, uploadId, chunkSizeBytes or parts");
+  }
+  uint64_t expected = partCount(fileSize, t->chunkSize);
+  if (parts->Size() != expected) {
+    return makeError(codes::kInvalidArgument, "the stored Plaud ticket has " + std::to_string(parts->Size()) +
+                                                  " part URLs; the file needs " + std::to_string(expected));
+  }
+  for (const auto& p : parts->GetArray()) {
+    PartSpec ps;
+    int n = 0;
+    if (!getInt(p, "partNumber", &n) || n < 1 || static_cast<uint64_t>(n) > expected || !getString(p, "url", &ps.url)) {
+      return makeError(codes::kInvalidArgument, "the stored Plaud ticket has a part without partNumber or url");
+    }
+    ps.partNumber = n;
+    ps.offset = static_cast<uint64_t>(n - 1) * t->chunkSize;
+    ps.length = std::min(t->chunkSize, fileSize - std::min(fileSize, ps.offset));
+    t->parts.push_back(std::move(ps));
+  }
+  return Error();
+}
+
+// One uploadFile run: [presign ->] the parts not yet stored -> complete with every part.
+struct PlaudRun {
+  OpContext ctx;
+  std::shared_ptr<Source> source;
+  std::string fileType;
+  int concurrency = static_cast<int>(facts::kPlaudDefaultConcurrency);
+  PlaudTicket ticket;
+  std::vector<PartEtag> stored;  // parts stored before this run (resume)
+  OpDone done;
+};
+
+void finishRun(const std::shared_ptr<PlaudRun>& run, const PartsResult& sent) {
+  std::vector<PartEtag> all = run->stored;
+  all.insert(all.end(), sent.parts.begin(), sent.parts.end());
+  std::sort(all.begin(), all.end(), [](const PartEtag& a, const PartEtag& b) { return a.partNumber < b.partNumber; });
+  std::string md5 = sent.md5;
+  uint64_t bytes = run->source->size();
+  complete(run->ctx, run->ticket.fileId, run->ticket.uploadId, all, run->fileType, md5,
+           [all, md5, bytes, done = run->done](const Error& ce, JsonPtr out) {
+             if (!ce.code.empty()) return done(ce, nullptr);
+             rapidjson::Value parts(rapidjson::kArrayType);
+             for (const auto& p : all) {
+               rapidjson::Value item(rapidjson::kObjectType);
+               put(*out, item, "partNumber", p.partNumber);
+               put(*out, item, "etag", p.etag);
+               parts.PushBack(item, out->GetAllocator());
+             }
+             out->AddMember("parts", parts, out->GetAllocator());
+             put(*out, *out, "md5", md5);
+             put(*out, *out, "bytes", bytes);
+             done(Error(), out);
+           });
+}
+
+void sendParts(const std::shared_ptr<PlaudRun>& run) {
+  PartsSpec ps;
+  for (const auto& p : run->ticket.parts) {
+    bool have = false;
+    for (const auto& s : run->stored) have = have || s.partNumber == p.partNumber;
+    if (!have) ps.parts.push_back(p);
+  }
+  ps.source = run->source;
+  ps.concurrency = run->concurrency;
+  uploadPresignedParts(*run->ctx.engine, run->ctx.job, std::move(ps), [run](const Error& pe, PartsResult& pr) {
+    if (!pe.code.empty()) {
+      Error out = pe;
+      if (out.code == codes::kUrlExpired) {
+        out.message += "; Plaud cannot re-issue part URLs for the same upload: "
+                       "upload the file again (with a journal, only after a crash)";
+      }
+      return run->done(out, nullptr);
+    }
+    finishRun(run, pr);
+  });
+}
+
+}  // namespace
+
 void plaudUploadFile(const OpContext& ctx, OpDone done) {
   const Json& spec = *ctx.spec;
   Error err;
   const rapidjson::Value* ref = member(spec, "source");
-  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
-  if (!source) return done(err.code.empty() ? makeError(codes::kInvalidArgument, "source missing") : err, nullptr);
-  std::string fileType = stringOr(spec, "fileType");
-  int concurrency = concurrencyOf(spec, 4);
-  OpContext c = ctx;
-  presign(c, source->size(), fileType, [c, source, fileType, concurrency, done](const Error& e, PlaudTicket& t) {
-    if (!e.code.empty()) return done(e, nullptr);
-    PartsSpec ps;
-    ps.parts = t.parts;
-    ps.source = source;
-    ps.concurrency = concurrency;
-    std::string fileId = t.fileId, uploadId = t.uploadId;
-    uploadPresignedParts(*c.engine, c.job, std::move(ps),
-                         [c, fileId, uploadId, fileType, done](const Error& pe, PartsResult& pr) {
-                           if (!pe.code.empty()) {
-                             Error out = pe;
-                             if (out.code == codes::kUrlExpired) {
-                               out.message += "; Plaud cannot re-issue part URLs for the same upload: "
-                                              "upload the file again (with a journal, only after a crash)";
-                             }
-                             return done(out, nullptr);
-                           }
-                           PartsResult sent = pr;
-                           complete(c, fileId, uploadId, sent.parts, fileType, sent.md5,
-                                    [sent, done](const Error& ce, JsonPtr out) {
-                                      if (!ce.code.empty()) return done(ce, nullptr);
-                                      rapidjson::Value parts(rapidjson::kArrayType);
-                                      for (const auto& p : sent.parts) {
-                                        rapidjson::Value item(rapidjson::kObjectType);
-                                        put(*out, item, "partNumber", p.partNumber);
-                                        put(*out, item, "etag", p.etag);
-                                        parts.PushBack(item, out->GetAllocator());
-                                      }
-                                      out->AddMember("parts", parts, out->GetAllocator());
-                                      put(*out, *out, "md5", sent.md5);
-                                      put(*out, *out, "bytes", sent.bytes);
-                                      done(Error(), out);
-                                    });
-                         });
+  auto run = std::make_shared<PlaudRun>();
+  run->source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
+  if (!run->source) return done(err.code.empty() ? makeError(codes::kInvalidArgument, "source missing") : err, nullptr);
+  run->ctx = ctx;
+  run->done = std::move(done);
+  run->fileType = stringOr(spec, "fileType");
+  run->concurrency = concurrencyOf(spec, static_cast<int>(facts::kPlaudDefaultConcurrency));
+  // spec.ticket + spec.storedParts: a resumed upload (the presign answer and the parts S3 stored)
+  if (const rapidjson::Value* t = member(spec, "ticket")) {
+    Error te = ticketFromSpec(*t, run->source->size(), &run->ticket);
+    if (!te.code.empty()) return run->done(te, nullptr);
+    if (const rapidjson::Value* list = member(spec, "storedParts"); list && list->IsArray()) {
+      for (const auto& p : list->GetArray()) {
+        PartEtag pe;
+        if (getInt(p, "partNumber", &pe.partNumber) && getString(p, "etag", &pe.etag)) run->stored.push_back(pe);
+      }
+    }
+    return sendParts(run);
+  }
+  presign(ctx, run->source->size(), run->fileType, [run](const Error& e, PlaudTicket& t) {
+    if (!e.code.empty()) return run->done(e, nullptr);
+    run->ticket = t;
+    sendParts(run);
   });
 }
 

@@ -12,8 +12,11 @@ void plaudPresign(const OpContext& ctx, OpDone done);
 // spec {baseUrl, token, fileId, uploadId, parts:[{partNumber, etag}], fileType, md5}
 //   -> {fileId, fileType, downloadUrl, fileMd5}
 void plaudComplete(const OpContext& ctx, OpDone done);
-// spec {baseUrl, token, source, fileType, concurrency}
+// spec {baseUrl, token, source, fileType, concurrency, ticket?, storedParts?}
 //   -> {fileId, fileType, downloadUrl, fileMd5, parts, md5, bytes}
+// With ticket (a stored presign answer: {fileId, uploadId, chunkSizeBytes, parts:[{partNumber,
+// url}]}) and storedParts ([{partNumber, etag}]), a resumed upload: no presign, only the
+// parts not stored are sent, then complete with every part.
 void plaudUploadFile(const OpContext& ctx, OpDone done);
 
 }  // namespace uplift::vendors

@@ -69,12 +69,11 @@ void scripePresign(const OpContext& ctx, OpDone done) {
 
 namespace {
 
-// Presign, check the cap, PUT. A URL that expired before the PUT finished is presigned
-// again once (Scripe mints a fresh single-PUT URL per call) and the whole file re-sent.
-void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, bool again, OpDone done) {
+// Presign, check the cap, PUT (the whole file; Scripe mints a fresh single-PUT URL per call).
+void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, OpDone done) {
   const Json& spec = *c.spec;
   presign(c, stringOr(spec, "contentType"), uint64Or(spec, "maxSizeBytes", 0),
-          [c, source, again, done](const Error& e, ScripeUpload& u) {
+          [c, source, done](const Error& e, ScripeUpload& u) {
             if (!e.code.empty()) return done(e, nullptr);
             if (u.maxSizeBytes > 0 && source->size() > u.maxSizeBytes) {
               Error big = makeError(codes::kTooLarge,
@@ -88,15 +87,8 @@ void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, bo
             ps.method = u.method.empty() ? "PUT" : u.method;
             ps.headers = {{"Content-Type", u.contentType}};
             ps.body = BodyRange{source, 0, source->size()};
-            putPresigned(*c.engine, c.job, std::move(ps), [c, source, again, u, done](const Error& pe, PutResult& r) {
-              if (pe.code == codes::kUrlExpired && !again && !c.job->cancelled()) {
-                return presignAndPut(c, source, true, done);
-              }
-              if (!pe.code.empty()) {
-                Error out = pe;
-                if (out.code == codes::kUrlExpired) out.message += " (presigned again once; the new URL expired too)";
-                return done(out, nullptr);
-              }
+            putPresigned(*c.engine, c.job, std::move(ps), [u, done](const Error& pe, PutResult& r) {
+              if (!pe.code.empty()) return done(pe, nullptr);
               JsonPtr out = toJson(u, "uploadId");
               put(*out, *out, "bytes", r.bytes);
               put(*out, *out, "md5", r.md5);
@@ -112,7 +104,10 @@ void scripeUploadFile(const OpContext& ctx, OpDone done) {
   const rapidjson::Value* ref = member(*ctx.spec, "source");
   std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
   if (!source) return done(err, nullptr);
-  presignAndPut(ctx, source, false, std::move(done));
+  OpContext c = ctx;
+  presignAgainOnce(
+      ctx.job, [c, source](bool, OpDone d) { presignAndPut(c, source, std::move(d)); },
+      "presigned again once; the new URL expired too", std::move(done));
 }
 
 }  // namespace uplift::vendors

@@ -1,6 +1,8 @@
 // callJson and vendor error mapping.
 #include "vendor_call.h"
 
+#include <cctype>
+
 #include "../retry.h"
 
 namespace uplift::vendors {
@@ -10,6 +12,74 @@ std::string joinUrl(const std::string& base, const std::string& path) {
     return base + path.substr(1);
   }
   return base + path;
+}
+
+namespace {
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percentDecode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 && hexValue(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i] == '+' ? ' ' : s[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void presignAgainOnce(const std::shared_ptr<Job>& job, Attempt attempt, std::string note, OpDone done) {
+  attempt(false, [job, attempt, note, done](const Error& e, JsonPtr out) {
+    if (e.code != codes::kUrlExpired || job->cancelled()) return done(e, out);
+    attempt(true, [note, done](const Error& e2, JsonPtr out2) {
+      if (e2.code != codes::kUrlExpired) return done(e2, out2);
+      Error last = e2;
+      last.message += " (" + note + ")";
+      done(last, nullptr);
+    });
+  });
+}
+
+std::vector<std::string> signedHeaderNames(const std::string& url, bool* found) {
+  std::vector<std::string> names;
+  *found = false;
+  size_t q = url.find('?');
+  if (q == std::string::npos) return names;
+  size_t end = url.find('#', q);
+  std::string query = url.substr(q + 1, end == std::string::npos ? std::string::npos : end - q - 1);
+  size_t pos = 0;
+  while (pos <= query.size()) {
+    size_t amp = query.find('&', pos);
+    std::string pair = query.substr(pos, amp == std::string::npos ? std::string::npos : amp - pos);
+    size_t eq = pair.find('=');
+    if (eq != std::string::npos && percentDecode(pair.substr(0, eq)) == "X-Amz-SignedHeaders") {
+      *found = true;
+      std::string list = percentDecode(pair.substr(eq + 1));
+      size_t start = 0;
+      while (start <= list.size()) {
+        size_t semi = list.find(';', start);
+        std::string name = list.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
+        for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (!name.empty()) names.push_back(name);
+        if (semi == std::string::npos) break;
+        start = semi + 1;
+      }
+      return names;
+    }
+    if (amp == std::string::npos) break;
+    pos = amp + 1;
+  }
+  return names;
 }
 
 void vendorErrorFields(const std::string& body, std::string* code, std::string* message) {

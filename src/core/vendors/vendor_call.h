@@ -5,8 +5,10 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "../engine.h"
+#include "../ops.h"
 #include "../json.h"
 
 namespace uplift::vendors {
@@ -43,6 +45,17 @@ void vendorErrorFields(const std::string& body, std::string* code, std::string* 
 
 // A typed error for a JSON answer that lacks a field the flow needs.
 Error badResponse(const char* vendor, const char* step, const std::string& what);
+
+// "Presign again once when the URL expired" (Scripe, Heify, Eka): runs attempt(false); when
+// it ends in ERR_UPLIFT_URL_EXPIRED and the job is not cancelled, runs attempt(true) once
+// (the attempt presigns again and re-sends); an expiry of the second attempt gets `note`
+// appended to its message. done is called once.
+using Attempt = std::function<void(bool again, OpDone done)>;
+void presignAgainOnce(const std::shared_ptr<Job>& job, Attempt attempt, std::string note, OpDone done);
+
+// The header names (lowercase) a SigV4 presigned URL signs: its X-Amz-SignedHeaders query
+// parameter, percent-decoded and split at ';'. *found is false when the URL has none.
+std::vector<std::string> signedHeaderNames(const std::string& url, bool* found);
 
 // Joins a base URL and a path without doubling the slash.
 std::string joinUrl(const std::string& base, const std::string& path);
