@@ -27,6 +27,12 @@ export interface TimeoutOptions {
   stallMs?: number;
   /** Whole upload, all parts and retries (ms). Default 0 = no limit. */
   overallMs?: number;
+  /**
+   * From the end of a request's body to the end of its answer (ms): a peer that drips or
+   * never ends its answer fails with ERR_UPLIFT_TIMEOUT (kind `response`, not retried).
+   * Default 120000; 0 = off. (An answer body over 4 MiB fails ERR_UPLIFT_BAD_RESPONSE.)
+   */
+  responseMs?: number;
 }
 
 export interface EngineOptions {
@@ -78,12 +84,13 @@ export function checkRetry(field: string, v: unknown): RetryOptions | undefined 
 
 export function checkTimeouts(field: string, v: unknown): TimeoutOptions | undefined {
   if (v === undefined) return undefined;
-  if (!isPlainObject(v)) throw invalid(field, 'an object { connectMs?, stallMs?, overallMs? }', v);
-  checkKnownKeys(field, v, ['connectMs', 'stallMs', 'overallMs']);
+  if (!isPlainObject(v)) throw invalid(field, 'an object { connectMs?, stallMs?, overallMs?, responseMs? }', v);
+  checkKnownKeys(field, v, ['connectMs', 'stallMs', 'overallMs', 'responseMs']);
   const out: TimeoutOptions = {};
   if (v.connectMs !== undefined) out.connectMs = checkInteger(`${field}.connectMs`, v.connectMs, { min: 1, max: 3600000 });
   if (v.stallMs !== undefined) out.stallMs = checkInteger(`${field}.stallMs`, v.stallMs, { min: 0, max: 3600000 });
   if (v.overallMs !== undefined) out.overallMs = checkInteger(`${field}.overallMs`, v.overallMs, { min: 0, max: 2 ** 31 - 1 });
+  if (v.responseMs !== undefined) out.responseMs = checkInteger(`${field}.responseMs`, v.responseMs, { min: 0, max: 2 ** 31 - 1 });
   return out;
 }
 

@@ -28,7 +28,7 @@ export const codes = {
   ERR_UPLIFT_VENDOR: 'The vendor API answered with an error; see vendor, status and vendorCode.',
   ERR_UPLIFT_AUTH: 'The vendor rejected the credentials (401, or 403 not caused by a URL).',
   ERR_UPLIFT_RATE_LIMITED: 'The vendor throttled the request (429); see retryAfterMs.',
-  ERR_UPLIFT_BAD_RESPONSE: 'The vendor answer was malformed or lacked required fields.',
+  ERR_UPLIFT_BAD_RESPONSE: 'The vendor answer was malformed or lacked required fields, or the peer did not answer as a storage service does.',
   ERR_UPLIFT_TOO_LARGE: 'The source is larger than the vendor or presigned URL allows.',
   ERR_UPLIFT_UNSUPPORTED_TYPE: 'The vendor does not accept this content type or file extension.',
   ERR_UPLIFT_REGION_UNAVAILABLE: 'The requested vendor region is not available yet.',
@@ -199,15 +199,18 @@ export class TlsError extends UpliftError {
 }
 setName(TlsError, 'TlsError');
 
-export type TimeoutKind = 'connect' | 'stall' | 'overall';
+export type TimeoutKind = 'connect' | 'stall' | 'overall' | 'response';
 
-/** A timeout elapsed; `connect` and `stall` are retryable by default, `overall` is not. */
+/**
+ * A timeout elapsed; `connect` and `stall` are retryable by default, `overall` and
+ * `response` (the answer did not end within timeouts.responseMs) are not.
+ */
 export class TimeoutError extends UpliftError {
   kind: TimeoutKind;
   /** The limit that elapsed, in milliseconds, when known. */
   declare timeoutMs?: number;
   constructor(message: string, options: Opts & { kind: TimeoutKind; timeoutMs?: number }) {
-    super(message, { ...options, code: 'ERR_UPLIFT_TIMEOUT', retryable: options.retryable ?? options.kind !== 'overall' });
+    super(message, { ...options, code: 'ERR_UPLIFT_TIMEOUT', retryable: options.retryable ?? (options.kind !== 'overall' && options.kind !== 'response') });
     this.kind = options.kind;
     if (options.timeoutMs !== undefined) this.timeoutMs = options.timeoutMs;
   }

@@ -26,7 +26,7 @@ export interface NativeProxySpec { http: string; https: string; noProxy: string 
 /** The error value the engine rejects with (mapped to UpliftError classes by ./native-errors). */
 export interface NativeError {
   code: string; message: string; status?: number; curlCode?: number; requestId?: string;
-  vendorCode?: string; timeoutKind?: 'connect' | 'stall' | 'overall'; retryable: boolean;
+  vendorCode?: string; timeoutKind?: 'connect' | 'stall' | 'overall' | 'response'; retryable: boolean;
   retryAfterMs?: number; attempts?: number; partNumber?: number;
 }
 
@@ -36,7 +36,7 @@ export interface NativeJobOptions {
   /** Called on the JS thread for each stored part (resume journals). */
   onPart?: (partNumber: number, etag: string) => void;
   retry?: { maxAttempts?: number; baseDelayMs?: number; maxDelayMs?: number; maxElapsedMs?: number };
-  timeouts?: { connectMs?: number; stallMs?: number; overallMs?: number };
+  timeouts?: { connectMs?: number; stallMs?: number; overallMs?: number; responseMs?: number };
   progressIntervalMs?: number;
   proxy?: NativeProxySpec;
   /** This job's own cap (bytes per second). */

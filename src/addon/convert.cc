@@ -74,6 +74,7 @@ JobOptions ToJobOptions(const Napi::Object& spec, const JobOptions& defaults) {
     o.timeouts.connectMs = static_cast<long>(GetNumber(to, "connectMs", o.timeouts.connectMs));
     o.timeouts.stallMs = static_cast<long>(GetNumber(to, "stallMs", o.timeouts.stallMs));
     o.timeouts.overallMs = static_cast<long>(GetNumber(to, "overallMs", o.timeouts.overallMs));
+    o.timeouts.responseMs = static_cast<long>(GetNumber(to, "responseMs", o.timeouts.responseMs));
   }
   o.progressIntervalMs =
       static_cast<long>(GetNumber(spec, "progressIntervalMs", o.progressIntervalMs));

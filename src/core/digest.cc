@@ -19,8 +19,10 @@ struct DigestRun : std::enable_shared_from_this<DigestRun> {
   BodyRange range;
   std::function<void(const Error&, const std::string&)> done;
   std::shared_ptr<std::atomic<bool>> stop;
+  bool hash = true;
   StreamSource* stream = nullptr;  // kept alive by range.source
   int hold = 0;
+  int cancelHook = 0;
   Md5 md5;
   uint64_t pos = 0;
   std::vector<unsigned char> buf;
@@ -30,32 +32,44 @@ struct DigestRun : std::enable_shared_from_this<DigestRun> {
       stream->removeHold(hold);
       hold = 0;
     }
+    job->removeOnCancel(cancelHook);
+    cancelHook = 0;
     auto d = std::move(done);
     done = nullptr;
     if (d) d(e, hex);
   }
 
+  // Why the run must end now, or an empty error.
+  Error stopReason() const {
+    if (job->cancelled()) return job->cancelReason();
+    if (stop && stop->load()) return makeError(codes::kAborted, "digest stopped: the transfer failed");
+    return Error();
+  }
+
+  // Waits for the stream to have bytes at offset (or to end); step() runs again then.
+  void park(uint64_t offset) {
+    auto self = shared_from_this();
+    stream->waitForData(offset, [self] {
+      std::shared_ptr<DigestRun> again = self;
+      if (!self->queue->post([again] { again->step(); })) {
+        again->finish(makeError(codes::kEngineClosed, "the engine was closed"), std::string());
+      }
+    });
+    // A cancel or stop that came before the wait was registered woke nobody: wake now.
+    // (Cancel sets its flag before it wakes waiters, so one of the two sides sees the other.)
+    if (!stopReason().code.empty()) stream->wakeWaiters();
+  }
+
   void step() {
     constexpr size_t kBlock = 1 << 20;
-    if (buf.empty()) buf.resize(kBlock);
-    while (pos < range.length) {
-      if (job->cancelled()) return finish(job->cancelReason(), std::string());
-      if (stop && stop->load(std::memory_order_relaxed)) {
-        return finish(makeError(codes::kAborted, "digest stopped: the transfer failed"), std::string());
-      }
+    if (hash && buf.empty()) buf.resize(kBlock);
+    while (hash && pos < range.length) {
+      Error why = stopReason();
+      if (!why.code.empty()) return finish(why, std::string());
       size_t want = static_cast<size_t>(std::min<uint64_t>(kBlock, range.length - pos));
       Error err;
       int64_t got = range.source->readAt(range.offset + pos, buf.data(), want, &err);
-      if (got == StreamSource::kWouldBlock) {
-        auto self = shared_from_this();
-        stream->waitForData(range.offset + pos, [self] {
-          std::shared_ptr<DigestRun> again = self;
-          if (!self->queue->post([again] { again->step(); })) {
-            again->finish(makeError(codes::kEngineClosed, "the engine was closed"), std::string());
-          }
-        });
-        return;
-      }
+      if (got == StreamSource::kWouldBlock) return park(range.offset + pos);
       if (got <= 0) {
         if (got == 0) err = makeError(codes::kSourceChanged, "the source ended early");
         return finish(err, std::string());
@@ -64,7 +78,17 @@ struct DigestRun : std::enable_shared_from_this<DigestRun> {
       pos += static_cast<uint64_t>(got);
       if (stream) stream->moveHold(hold, range.offset + pos);
     }
-    finish(Error(), md5.finishHex());
+    if (stream && range.offset + range.length >= stream->size()) {
+      // The body is whole only once the producer ended with exactly size() bytes: with a
+      // size of 0 no byte is ever read, so this is where a longer stream is caught.
+      Error why = stopReason();
+      if (!why.code.empty()) return finish(why, std::string());
+      Error err;
+      int64_t state = stream->endState(&err);
+      if (state == StreamSource::kWouldBlock) return park(stream->size());
+      if (state < 0) return finish(err, std::string());
+    }
+    finish(Error(), hash ? md5.finishHex() : std::string());
   }
 };
 
@@ -72,16 +96,25 @@ struct DigestRun : std::enable_shared_from_this<DigestRun> {
 
 void digestAsync(Engine& engine, std::shared_ptr<Job> job, BodyRange range,
                  std::function<void(const Error&, const std::string&)> done,
-                 std::shared_ptr<std::atomic<bool>> stop) {
+                 std::shared_ptr<std::atomic<bool>> stop, bool hash) {
   auto run = std::make_shared<DigestRun>();
   run->queue = engine.workQueue();
   run->job = std::move(job);
   run->range = range;
   run->done = std::move(done);
   run->stop = std::move(stop);
+  run->hash = hash;
   run->stream = asStream(range.source);
-  // Registered now, before any transfer reads, so no byte is released unhashed.
-  if (run->stream) run->hold = run->stream->addHold(range.offset);
+  if (run->stream) {
+    // Registered now, before any transfer reads, so no byte is released unhashed.
+    if (hash) run->hold = run->stream->addHold(range.offset);
+    // A cancelled job wakes the run parked on the stream, so it ends (the producer may
+    // never push again). The hook keeps no reference: the run owns the source.
+    std::weak_ptr<Source> weak = range.source;
+    run->cancelHook = run->job->onCancel([weak] {
+      if (auto s = weak.lock()) asStream(s)->wakeWaiters();
+    });
+  }
   if (!run->queue->post([run] { run->step(); })) {
     run->finish(makeError(codes::kEngineClosed, "the engine was closed"), std::string());
   }

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <mutex>
+#include <string>
 
 #include "io_thread.h"
 
@@ -14,7 +16,19 @@ namespace uplift {
 
 void ensureCurlGlobalInit() {
   static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  std::call_once(once, [] {
+    // libcurl opens $SSLKEYLOGFILE at init and appends every TLS session's secrets to it
+    // (a file created 0644). Like Node, which needs --tls-keylog, uplift honours it only on
+    // an opt-in by name: UPLIFT_TLS_KEYLOG=1. Otherwise the variable is hidden from libcurl
+    // for the duration of the init (the only moment it reads it) and then put back.
+    const char* keylog = std::getenv("SSLKEYLOGFILE");
+    const char* optIn = std::getenv("UPLIFT_TLS_KEYLOG");
+    bool hide = keylog != nullptr && !(optIn != nullptr && std::string(optIn) == "1");
+    std::string saved = keylog != nullptr ? keylog : "";
+    if (hide) unsetenv("SSLKEYLOGFILE");
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (hide) setenv("SSLKEYLOGFILE", saved.c_str(), 1);
+  });
 }
 
 Engine::Engine(EngineOptions opts) : opts_(std::move(opts)), bandwidth_(opts_.maxBytesPerSecond) {
@@ -61,6 +75,7 @@ std::shared_ptr<Job> Engine::newJob(JobOptions opts, const std::string& host) {
                              [](const std::weak_ptr<Job>& w) { return w.expired(); }),
               jobs_.end());
   jobs_.push_back(job);
+  if (job->options().timeouts.overallMs > 0) threads_[static_cast<size_t>(index)]->watchDeadline(job);
   if (job->options().control) job->options().control->attach(job);
   return job;
 }

@@ -38,7 +38,10 @@ struct HttpRequest {
   bool isForm = false;
   FormBody form;
   std::vector<long> expectStatus;  // empty = any 2xx
-  size_t maxResponseBody = 64 * 1024;
+  size_t maxResponseBody = 64 * 1024;  // bytes of the answer kept in HttpResponse::body
+  // An answer body longer than this fails the attempt with ERR_UPLIFT_BAD_RESPONSE (not
+  // retried): upload and vendor answers are small, an endless one must not keep a job alive.
+  uint64_t maxResponseBytes = 4 * 1024 * 1024;
   int partNumber = 0;  // for errors and logs; 0 when not part-based
 };
 
@@ -57,6 +60,10 @@ struct Timeouts {
   long connectMs = 10000;   // TCP + TLS handshake
   long stallMs = 30000;     // no byte sent or received for this long
   long overallMs = 0;       // whole job (all parts, all retries); 0 = none
+  // From the end of the request body (or the first answer body byte, if sooner) to the end
+  // of the answer; 0 = none. Catches a peer that drips its answer (the stall timer sees bytes
+  // move). ERR_UPLIFT_TIMEOUT kind "response", not retried.
+  long responseMs = 120000;
 };
 
 struct RetryPolicy {

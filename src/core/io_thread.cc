@@ -1,6 +1,8 @@
 // IoThread: the multi loop, completion classification and retry scheduling.
 #include "io_thread.h"
 
+#include <algorithm>
+
 #include "proxy.h"
 #include "retry.h"
 
@@ -65,6 +67,37 @@ void IoThread::unpause(std::shared_ptr<Transfer> t) {
   curl_multi_wakeup(multi_);
 }
 
+void IoThread::watchDeadline(const std::shared_ptr<Job>& job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_) return;
+    deadlines_.emplace(job->deadline(), job);
+  }
+  curl_multi_wakeup(multi_);
+}
+
+void IoThread::expireDeadlines() {
+  std::vector<std::shared_ptr<Job>> due;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto now = Clock::now();
+    while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
+      if (auto j = deadlines_.begin()->second.lock()) due.push_back(std::move(j));
+      deadlines_.erase(deadlines_.begin());
+    }
+  }
+  for (auto& j : due) {
+    if (j->cancelled()) continue;
+    if (j->pastDeadline()) {
+      j->cancel(j->overallTimeoutError());
+      continue;
+    }
+    // Paused (the deadline moves by the time spent paused): look again later.
+    std::lock_guard<std::mutex> lock(mu_);
+    deadlines_.emplace(std::max(j->deadline(), Clock::now() + std::chrono::milliseconds(100)), j);
+  }
+}
+
 void IoThread::stop(const Error& reason) {
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -126,7 +159,7 @@ void IoThread::failOrRetry(std::shared_ptr<Transfer> t, Error err) {
       return;
     }
   }
-  if (t->job().pastDeadline() && err.code != codes::kAborted) {
+  if (t->job().pastDeadline() && err.code != codes::kAborted && err.timeoutKind != "overall") {
     std::string was = err.message;
     err.code = codes::kTimeout;
     err.timeoutKind = "overall";
@@ -136,6 +169,31 @@ void IoThread::failOrRetry(std::shared_ptr<Transfer> t, Error err) {
   activeCount_.fetch_sub(1);
   t->finish(err);
 }
+
+namespace {
+
+// A peer (a broken proxy or gateway) may answer 2xx before it read the body: curl then stops
+// sending and reports success. An upload succeeds only when every body byte went out.
+// Not retried: such a peer answers the same way again (documented in the README).
+Error checkWholeBodySent(CURL* easy, Transfer& t) {
+  curl_off_t sent = 0, want = -1;
+  curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &sent);
+  curl_easy_getinfo(easy, CURLINFO_CONTENT_LENGTH_UPLOAD_T, &want);
+  if (want <= 0 || sent >= want) return Error();
+  const HttpRequest& req = t.request();
+  Error e = makeError(
+      codes::kBadResponse,
+      req.method + " answered HTTP " + std::to_string(t.response().status) + " after only " +
+          std::to_string(sent) + " of the " + std::to_string(want) +
+          " request body bytes were sent, so the upload is not complete (a proxy or gateway "
+          "that answers before reading the body?)");
+  e.httpStatus = t.response().status;
+  e.partNumber = req.partNumber;
+  e.requestId = t.response().header("x-amz-request-id");
+  return e;
+}
+
+}  // namespace
 
 void IoThread::completed(CURL* easy, CURLcode rc) {
   auto it = active_.find(easy);
@@ -153,10 +211,12 @@ void IoThread::completed(CURL* easy, CURLcode rc) {
   curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &reused);
 
   Error err;
-  if (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_READ_ERROR) {
-    if (!t->localError().code.empty()) {
-      err = t->localError();
-    } else if (t->job().cancelled()) {
+  if (rc != CURLE_OK && !t->localError().code.empty()) {
+    err = t->localError();  // the source failed, or the answer was too long
+    err.curlCode = rc;
+    err.partNumber = t->request().partNumber;
+  } else if (rc == CURLE_ABORTED_BY_CALLBACK || rc == CURLE_READ_ERROR) {
+    if (t->job().cancelled()) {
       err = cancelError(*t);
     } else if (t->stalled()) {
       err = makeError(codes::kTimeout, "no bytes moved for " +
@@ -164,9 +224,15 @@ void IoThread::completed(CURL* easy, CURLcode rc) {
                                            " ms (stall timeout)");
       err.timeoutKind = "stall";
       err.retryable = true;
+    } else if (t->responseTimedOut()) {
+      err = makeError(codes::kTimeout,
+                      "the server's answer did not end within " +
+                          std::to_string(t->job().options().timeouts.responseMs) +
+                          " ms after the request was sent (timeouts.responseMs)");
+      err.timeoutKind = "response";
+      err.httpStatus = t->response().status;
     } else if (t->job().pastDeadline()) {
-      err = makeError(codes::kTimeout, "the upload did not finish within the overall timeout");
-      err.timeoutKind = "overall";
+      err = t->job().overallTimeoutError();
     } else {
       err = makeError(codes::kInternal, "the transfer was stopped for an unknown reason");
     }
@@ -178,6 +244,7 @@ void IoThread::completed(CURL* easy, CURLcode rc) {
     if (!err.code.empty()) {
       refineProxyError(easy, rc, t->job().options().proxy, t->request().url, status, &err);
     }
+    if (err.code.empty()) err = checkWholeBodySent(easy, *t);
   }
   bool ok = err.code.empty();
   t->endAttempt(ok);
@@ -252,6 +319,14 @@ long IoThread::pollTimeoutMs() {
     if (ms < 0) ms = 0;
     if (ms < timeout) timeout = static_cast<long>(ms);
   }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!deadlines_.empty()) {
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(deadlines_.begin()->first -
+                                                                    Clock::now())
+                  .count();
+    if (ms < 0) ms = 0;
+    if (ms < timeout) timeout = static_cast<long>(ms);
+  }
   return timeout;
 }
 
@@ -302,6 +377,7 @@ void IoThread::run() {
       waiting_.erase(waiting_.begin());
       start(std::move(t));
     }
+    expireDeadlines();
     sweepCancelled();
     ungate();
 

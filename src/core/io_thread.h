@@ -30,6 +30,9 @@ class IoThread {
   void wake();
   // Any thread: resumes a transfer paused while its stream had no bytes yet.
   void unpause(std::shared_ptr<Transfer> t);
+  // Any thread: at its deadline (overallMs) the job is cancelled with an overall-timeout
+  // error, whatever it waits on then (the network, a stream's producer, a digest).
+  void watchDeadline(const std::shared_ptr<Job>& job);
   // I/O thread only (from a read callback): the transfer paused its body for a bandwidth
   // cap or a paused upload; the loop unpauses it when both allow.
   void gate(std::shared_ptr<Transfer> t) { gated_.push_back(std::move(t)); }
@@ -48,6 +51,7 @@ class IoThread {
   void completed(CURL* easy, CURLcode rc);
   void failOrRetry(std::shared_ptr<Transfer> t, Error err);
   void sweepCancelled();
+  void expireDeadlines();
   void ungate();
   long pollTimeoutMs();
   Error cancelError(Transfer& t) const;
@@ -59,11 +63,12 @@ class IoThread {
   std::thread thread_;
   std::atomic<size_t> activeCount_{0};
 
-  std::mutex mu_;  // guards the three below
+  std::mutex mu_;  // guards the five below
   std::vector<std::shared_ptr<Transfer>> incoming_;
   std::vector<std::shared_ptr<Transfer>> unpause_;
   bool stopping_ = false;
   Error stopReason_;
+  std::multimap<Clock::time_point, std::weak_ptr<Job>> deadlines_;  // jobs by deadline
 
   // Owned by the I/O thread only.
   std::unordered_map<CURL*, std::shared_ptr<Transfer>> active_;

@@ -30,13 +30,39 @@ Job::Clock::time_point Job::deadline() const {
 }
 
 void Job::cancel(Error reason) {
+  std::map<int, std::function<void()>> hooks;
   {
     std::lock_guard<std::mutex> lock(reasonMu_);
     if (cancelled_.load(std::memory_order_acquire)) return;
     reason_ = std::move(reason);
     cancelled_.store(true, std::memory_order_release);
+    hooks.swap(cancelHooks_);
   }
+  for (auto& h : hooks) h.second();
   if (engine_) engine_->wakeThread(thread_);
+}
+
+int Job::onCancel(std::function<void()> fn) {
+  {
+    std::lock_guard<std::mutex> lock(reasonMu_);
+    if (!cancelled_.load(std::memory_order_acquire)) {
+      int id = nextHook_++;
+      cancelHooks_.emplace(id, std::move(fn));
+      return id;
+    }
+  }
+  fn();
+  return 0;
+}
+
+void Job::removeOnCancel(int id) {
+  if (id == 0) return;
+  std::function<void()> gone;  // destroyed outside the lock
+  std::lock_guard<std::mutex> lock(reasonMu_);
+  auto it = cancelHooks_.find(id);
+  if (it == cancelHooks_.end()) return;
+  gone = std::move(it->second);
+  cancelHooks_.erase(it);
 }
 
 Error Job::cancelReason() const {
@@ -88,5 +114,13 @@ void Job::maybeEmitProgress(bool force) {
 }
 
 bool Job::pastDeadline() const { return !paused() && Clock::now() >= deadline(); }
+
+Error Job::overallTimeoutError() const {
+  Error e = makeError(codes::kTimeout, "the upload did not finish within the overall timeout of " +
+                                           std::to_string(opts_.timeouts.overallMs) +
+                                           " ms (timeouts.overallMs)");
+  e.timeoutKind = "overall";
+  return e;
+}
 
 }  // namespace uplift

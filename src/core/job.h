@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -61,6 +62,11 @@ class Job {
   void cancel(Error reason);
   bool cancelled() const { return cancelled_.load(std::memory_order_acquire); }
   Error cancelReason() const;
+  // Thread-safe. fn runs once when the job is cancelled, on the cancelling thread and outside
+  // the job's lock (at once, on this thread, when it already is; then 0 is returned). For
+  // work parked outside the I/O threads (a digest waiting on a stream) that must wake up.
+  int onCancel(std::function<void()> fn);
+  void removeOnCancel(int id);  // no effect once the hook ran or for id 0
 
   void setTotals(uint64_t totalBytes, uint32_t partsTotal);
   void addSent(int64_t delta);  // negative when a failed attempt's bytes are rolled back
@@ -74,6 +80,8 @@ class Job {
   const JobOptions& options() const { return opts_; }
   // Time left before the overall timeout, or a very large value when none.
   bool pastDeadline() const;
+  // ERR_UPLIFT_TIMEOUT, kind "overall", naming timeouts.overallMs.
+  Error overallTimeoutError() const;
   // The overall deadline, moved later by the time the job spent paused.
   Clock::time_point deadline() const;
   // True while the job's upload control is paused (transfers hold their body bytes).
@@ -93,6 +101,8 @@ class Job {
   std::atomic<bool> cancelled_{false};
   mutable std::mutex reasonMu_;
   Error reason_;  // guarded by reasonMu_
+  std::map<int, std::function<void()>> cancelHooks_;  // guarded by reasonMu_
+  int nextHook_ = 1;                                   // guarded by reasonMu_
   std::atomic<uint64_t> sent_{0};
   std::atomic<uint64_t> total_{0};
   std::atomic<uint32_t> partsDone_{0};

@@ -12,27 +12,44 @@
 namespace uplift {
 
 namespace {
+
+// A vendor flow sends only to URLs built from the caller's base URL (checked by the
+// TypeScript layer: absolute http or https) and to URLs and ids taken from the vendor's
+// answers. So when libcurl refuses a URL there (a part URL with a file:// scheme, say), the
+// vendor's answer is to blame: ERR_UPLIFT_BAD_RESPONSE, not the caller's INVALID_ARGUMENT.
+template <OpFn F>
+void vendorOp(const OpContext& ctx, OpDone done) {
+  F(ctx, [done](const Error& e, JsonPtr result) {
+    if (e.code != codes::kInvalidArgument || e.curlCode == 0) return done(e, std::move(result));
+    Error b = e;
+    b.code = codes::kBadResponse;
+    b.retryable = false;
+    b.message = "the vendor's answer gave a URL that cannot be used (" + e.message + ")";
+    done(b, nullptr);
+  });
+}
+
 struct OpEntry {
   const char* name;
   OpFn fn;
 };
 
 const OpEntry kOps[] = {
-    {"eka.presign", &vendors::ekaPresign},
-    {"eka.upload", &vendors::ekaUpload},
-    {"eka.uploadFiles", &vendors::ekaUploadFiles},
-    {"kore.presign", &vendors::korePresign},
-    {"kore.upload", &vendors::koreUpload},
-    {"kore.complete", &vendors::koreComplete},
-    {"kore.uploadFile", &vendors::koreUploadFile},
-    {"plaud.presign", &vendors::plaudPresign},
-    {"plaud.complete", &vendors::plaudComplete},
-    {"plaud.uploadFile", &vendors::plaudUploadFile},
-    {"scripe.presign", &vendors::scripePresign},
-    {"scripe.uploadFile", &vendors::scripeUploadFile},
-    {"heify.presign", &vendors::heifyPresign},
-    {"heify.uploadFile", &vendors::heifyUploadFile},
-    {"heify.upload", &vendors::heifyUpload},
+    {"eka.presign", &vendorOp<&vendors::ekaPresign>},
+    {"eka.upload", &vendorOp<&vendors::ekaUpload>},
+    {"eka.uploadFiles", &vendorOp<&vendors::ekaUploadFiles>},
+    {"kore.presign", &vendorOp<&vendors::korePresign>},
+    {"kore.upload", &vendorOp<&vendors::koreUpload>},
+    {"kore.complete", &vendorOp<&vendors::koreComplete>},
+    {"kore.uploadFile", &vendorOp<&vendors::koreUploadFile>},
+    {"plaud.presign", &vendorOp<&vendors::plaudPresign>},
+    {"plaud.complete", &vendorOp<&vendors::plaudComplete>},
+    {"plaud.uploadFile", &vendorOp<&vendors::plaudUploadFile>},
+    {"scripe.presign", &vendorOp<&vendors::scripePresign>},
+    {"scripe.uploadFile", &vendorOp<&vendors::scripeUploadFile>},
+    {"heify.presign", &vendorOp<&vendors::heifyPresign>},
+    {"heify.uploadFile", &vendorOp<&vendors::heifyUploadFile>},
+    {"heify.upload", &vendorOp<&vendors::heifyUpload>},
 };
 }  // namespace
 

@@ -3,15 +3,52 @@
 #include "primitives.h"
 
 #include <algorithm>
+#include <cctype>
 #include <mutex>
 
 #include "batch.h"
 #include "digest.h"
 #include "retry.h"
+#include "stream_source.h"
 
 namespace uplift {
 
 namespace {
+
+bool isHex32(const std::string& s) {
+  if (s.size() != 32) return false;
+  for (char c : s) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+std::string lowered(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// S3 answers a single PUT with ETag = the quoted hex MD5 of the object, unless the object is
+// encrypted with SSE-KMS or SSE-C (then the ETag is not an MD5). When the answer has such an
+// ETag and we hashed what was sent, they must agree. (Form POSTs are not checked: peers and
+// proxies differ in what their POST ETag covers.)
+Error checkMd5Etag(const Headers& headers, const std::string& md5) {
+  if (md5.empty()) return Error();
+  std::string etag, sse;
+  bool customerKey = false;
+  for (const auto& h : headers) {
+    if (h.first == "etag" && etag.empty()) etag = h.second;
+    if (h.first == "x-amz-server-side-encryption") sse = lowered(h.second);
+    if (h.first == "x-amz-server-side-encryption-customer-algorithm") customerKey = true;
+  }
+  if (etag.size() != 34 || etag.front() != '"' || etag.back() != '"') return Error();
+  std::string hex = lowered(etag.substr(1, 32));
+  if (!isHex32(hex) || sse.rfind("aws:kms", 0) == 0 || customerKey) return Error();
+  if (hex == md5) return Error();
+  return makeError(codes::kIntegrity, "the server's ETag " + etag +
+                                          " is not the MD5 of the bytes sent (" + md5 +
+                                          "): the stored object differs from the source");
+}
 
 // Joins the transfer side and the digest side of a single-body job.
 template <class Result>
@@ -26,6 +63,7 @@ struct Join {
   // Stops the digest when the transfer failed, without cancelling the job: a vendor flow
   // may go on with the same job (e.g. re-presign an expired URL and PUT again).
   std::shared_ptr<std::atomic<bool>> stopDigest = std::make_shared<std::atomic<bool>>(false);
+  Headers answerHeaders;  // of the successful answer, for the ETag check
 
   // fromTransfer: the error (if any) came from the transfer side.
   void arrive(const Error& e, const std::shared_ptr<Job>& job, bool fromTransfer) {
@@ -38,12 +76,14 @@ struct Join {
     if (!e.code.empty()) {
       if (fromTransfer) {
         stopDigest->store(true);
+        if (StreamSource* s = asStream(source)) s->wakeWaiters();  // a parked digest sees it
       } else if (!stopDigest->load()) {
         job->cancel(e);  // the source failed: stop the transfer too
       }
     }
     if (!last) return;
     if (err.code.empty() && source) err = source->checkUnchanged();
+    if (err.code.empty()) err = checkMd5Etag(answerHeaders, result.md5);
     job->maybeEmitProgress(true);
     done(err, result);
   }
@@ -60,21 +100,23 @@ std::string xmlTag(const std::string& body, const std::string& tag) {
 template <class Result>
 void startDigest(Engine& engine, const std::shared_ptr<Job>& job, const BodyRange& range,
                  bool wanted, const std::shared_ptr<Join<Result>>& join) {
-  if (!wanted || !range.source) {
+  // A stream is always checked for its end (hash=false when no MD5 was asked for), so a
+  // stream longer than its size fails even when the request never reads it (size 0).
+  if ((!wanted && !asStream(range.source)) || !range.source) {
     if (!range.source) join->result.md5 = "d41d8cd98f00b204e9800998ecf8427e";  // empty body
     join->arrive(Error(), job, false);
     return;
   }
   digestAsync(
       engine, job, range,
-      [join, job](const Error& e, const std::string& md5) {
-        if (e.code.empty()) {
+      [join, job, wanted](const Error& e, const std::string& md5) {
+        if (e.code.empty() && wanted) {
           std::lock_guard<std::mutex> lock(join->mu);
           join->result.md5 = md5;
         }
         join->arrive(e, job, false);
       },
-      join->stopDigest);
+      join->stopDigest, wanted);
 }
 
 }  // namespace
@@ -99,6 +141,7 @@ void putPresigned(Engine& engine, const std::shared_ptr<Job>& job, PutSpec spec,
       join->result.etag = resp.header("etag");
       join->result.bytes = resp.bytesSent;
       join->result.headers = resp.headers;
+      join->answerHeaders = resp.headers;
       join->result.body = resp.body;
       join->result.attempts = resp.attempts;
       job->partDone();
@@ -236,15 +279,18 @@ void uploadPresignedParts(Engine& engine, const std::shared_ptr<Job>& job, Parts
     }
     run->arrive(e);
   });
-  if (!spec.computeMd5) return run->arrive(Error());
-  digestAsync(engine, job, BodyRange{source, 0, source->size()},
-              [run](const Error& e, const std::string& md5) {
-                if (e.code.empty()) {
-                  std::lock_guard<std::mutex> lock(run->mu);
-                  run->result.md5 = md5;
-                }
-                run->arrive(e);
-              });
+  bool wanted = spec.computeMd5;
+  if (!wanted && !asStream(source)) return run->arrive(Error());
+  digestAsync(
+      engine, job, BodyRange{source, 0, source->size()},
+      [run, wanted](const Error& e, const std::string& md5) {
+        if (e.code.empty() && wanted) {
+          std::lock_guard<std::mutex> lock(run->mu);
+          run->result.md5 = md5;
+        }
+        run->arrive(e);
+      },
+      nullptr, wanted);
 }
 
 }  // namespace uplift

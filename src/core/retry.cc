@@ -163,8 +163,13 @@ Error classifyOutcome(int curlCode, const char* curlMessage, bool connected,
       break;
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_URL_MALFORMAT:
-      e.code = codes::kInvalidArgument;
-      e.message = "the URL cannot be used: " + detail;
+      if (connected) {  // e.g. "Received HTTP/0.9 when not allowed": the peer is to blame
+        e.code = codes::kBadResponse;
+        e.message = "the server's answer is not HTTP: " + detail;
+      } else {
+        e.code = codes::kInvalidArgument;
+        e.message = "the URL cannot be used: " + detail;
+      }
       break;
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:

@@ -120,6 +120,24 @@ void StreamSource::waitForData(uint64_t offset, std::function<void()> wake) {
   wake();
 }
 
+void StreamSource::wakeWaiters() {
+  std::multimap<uint64_t, std::function<void()>> waiters;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    waiters.swap(waiters_);
+  }
+  for (auto& w : waiters) w.second();
+}
+
+int64_t StreamSource::endState(Error* err) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (!failed_.code.empty()) {
+    *err = failed_;
+    return -1;
+  }
+  return ended_ ? 0 : kWouldBlock;
+}
+
 void StreamSource::wakeLocked(std::vector<std::function<void()>>* calls) {
   uint64_t readable = readableEndLocked();
   for (auto it = waiters_.begin(); it != waiters_.end();) {

@@ -39,6 +39,12 @@ class StreamSource final : public Source {
   bool isStream() const override { return true; }
   // Calls wake once bytes at offset exist (or the stream ended or failed); at once if so now.
   void waitForData(uint64_t offset, std::function<void()> wake);
+  // Calls every registered wake now. Woken readers read again and wait again when nothing
+  // changed; a reader that must stop (its job was cancelled) thereby leaves its wait.
+  void wakeWaiters();
+  // 0 once the producer ended with exactly size() bytes; kWouldBlock while it has not ended;
+  // -1 with *err when it failed or gave another byte count (e.g. bytes beyond a size of 0).
+  int64_t endState(Error* err) const;
   // Holds keep bytes at or above their offset buffered. Offsets only move forward.
   int addHold(uint64_t offset);
   void moveHold(int id, uint64_t offset);

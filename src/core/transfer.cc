@@ -41,6 +41,9 @@ bool Transfer::prepare(CURLSH* share, const TlsOptions& tls, Error* err) {
   counted_ = 0;
   lastUl_ = lastDl_ = 0;
   stalled_ = false;
+  responseBytes_ = 0;
+  answering_ = false;
+  responseTimedOut_ = false;
   localError_ = Error();
   errbuf_[0] = 0;
   lastActivity_ = std::chrono::steady_clock::now();
@@ -266,6 +269,21 @@ size_t Transfer::onHeader(char* buf, size_t size, size_t n, void* self) {
 size_t Transfer::onWrite(char* buf, size_t size, size_t n, void* self) {
   auto* t = static_cast<Transfer*>(self);
   size_t len = size * n;
+  if (!t->answering_) {  // an answer body before the request body ended: the clock starts
+    t->answering_ = true;
+    t->answerSince_ = std::chrono::steady_clock::now();
+  }
+  t->responseBytes_ += len;
+  if (t->responseBytes_ > t->req_.maxResponseBytes) {
+    t->localError_ = makeError(
+        codes::kBadResponse, "the server's answer to " + t->req_.method + " is longer than " +
+                                 std::to_string(t->req_.maxResponseBytes) +
+                                 " bytes, the most an upload's answer may be; the peer is not "
+                                 "behaving as a storage service");
+    t->localError_.httpStatus = t->resp_.status;
+    t->localError_.partNumber = t->req_.partNumber;
+    return 0;  // curl stops with CURLE_WRITE_ERROR
+  }
   size_t room = t->req_.maxResponseBody > t->resp_.body.size()
                     ? t->req_.maxResponseBody - t->resp_.body.size()
                     : 0;
@@ -273,16 +291,37 @@ size_t Transfer::onWrite(char* buf, size_t size, size_t n, void* self) {
   return len;  // the rest is read and dropped, so the connection stays reusable
 }
 
-int Transfer::onProgress(void* self, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
+int Transfer::onProgress(void* self, curl_off_t, curl_off_t dlnow, curl_off_t ultotal,
+                         curl_off_t ulnow) {
   auto* t = static_cast<Transfer*>(self);
   if (t->job_->cancelled()) return 1;
   auto now = std::chrono::steady_clock::now();
+  if (!t->answering_) {
+    // The request is sent once every body byte went out (curl's total for a form, which
+    // includes the multipart framing; a bodiless request counts from its start).
+    uint64_t want = t->req_.isForm          ? static_cast<uint64_t>(ultotal > 0 ? ultotal : 1)
+                    : t->req_.hasInlineBody ? t->req_.inlineBody.size()
+                    : t->req_.body.source   ? t->req_.body.length
+                                            : 0;
+    if (static_cast<uint64_t>(ulnow) >= want) {
+      t->answering_ = true;
+      t->answerSince_ = now;
+    }
+  }
+  long responseMs = t->job_->options().timeouts.responseMs;
+  if (t->answering_ && responseMs > 0 &&
+      std::chrono::duration_cast<std::chrono::milliseconds>(now - t->answerSince_).count() >
+          responseMs) {
+    t->responseTimedOut_ = true;
+    return 1;
+  }
   if (static_cast<uint64_t>(ulnow) != t->lastUl_ || static_cast<uint64_t>(dlnow) != t->lastDl_) {
     t->lastUl_ = static_cast<uint64_t>(ulnow);
     t->lastDl_ = static_cast<uint64_t>(dlnow);
     t->lastActivity_ = now;
     return 0;
   }
+  if (t->job_->pastDeadline()) return 1;
   if (t->waitingForData_ || t->gated_ || t->job_->paused()) {
     // Waiting for the stream's producer, a bandwidth cap or resume() is not a network stall.
     t->lastActivity_ = now;

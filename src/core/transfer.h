@@ -43,6 +43,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   // Set when the read callback failed (source error) or the stall watchdog fired.
   const Error& localError() const { return localError_; }
   bool stalled() const { return stalled_; }
+  bool responseTimedOut() const { return responseTimedOut_; }
   void finish(const Error& err);
   // Set by the I/O thread that runs this transfer (for unpausing after a stream stall).
   void setThread(IoThread* thread) { thread_ = thread; }
@@ -96,6 +97,10 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
   uint64_t lastUl_ = 0, lastDl_ = 0;
   std::chrono::steady_clock::time_point lastActivity_;
   bool stalled_ = false;
+  uint64_t responseBytes_ = 0;  // answer body bytes received in this attempt
+  bool answering_ = false;      // the request was sent or a final answer began
+  std::chrono::steady_clock::time_point answerSince_;
+  bool responseTimedOut_ = false;
   bool finished_ = false;
   Error localError_;
   char errbuf_[CURL_ERROR_SIZE];

@@ -1,6 +1,7 @@
 // A small forward proxy on node:http for the desktop-feature tests: CONNECT tunnels (what
 // HTTPS uploads use) and plain HTTP forwarding of absolute-form requests, with optional
 // Basic credentials (407 otherwise) and a mode that resets every connection. 127.0.0.1 only.
+import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as net from 'node:net';
@@ -144,13 +145,15 @@ export async function startCountingSink(): Promise<CountingSink> {
   const sink = { url: '', bytes: 0, done: [] as { path: string; bytes: number }[] } as CountingSink;
   const server = http.createServer((req, res) => {
     let n = 0;
+    const md5 = createHash('md5');
     req.on('data', (c: Buffer) => {
       n += c.length;
       sink.bytes += c.length;
+      md5.update(c);
     });
     req.on('end', () => {
       sink.done.push({ path: (req.url ?? '').split('?')[0], bytes: n });
-      res.writeHead(200, { etag: `"${n.toString(16).padStart(32, '0')}"`, 'content-length': '0' });
+      res.writeHead(200, { etag: `"${md5.digest('hex')}"`, 'content-length': '0' });
       res.end();
     });
   });

@@ -110,7 +110,7 @@ test('a connection the server drops during a long pause is retried without using
     req.on('end', () => {
       clearTimeout(idle);
       stored.push(n);
-      res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef"' });
+      res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef-1"' });
       res.end();
     });
     req.on('close', () => clearTimeout(idle));
@@ -164,7 +164,7 @@ describe('retry.maxElapsedMs', () => {
     const server = http.createServer((req, res) => {
       let n = 0;
       req.on('data', (c: Buffer) => { n += c.length; });
-      req.on('end', () => { received.push(n); res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef"' }); res.end(); });
+      req.on('end', () => { received.push(n); res.writeHead(200, { etag: '"0123456789abcdef0123456789abcdef-1"' }); res.end(); });
     });
     const t0 = Date.now();
     const up = putPresigned(`http://127.0.0.1:${port}/lost.bin`, body, { engine: e, retry: { ...retry, maxElapsedMs: 20000 } });

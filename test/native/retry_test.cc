@@ -128,6 +128,15 @@ TEST(ClassifyOutcome, TransportFailures) {
   Error badUrl = classifyOutcome(CURLE_URL_MALFORMAT, "", false, putRequest(), response(0));
   EXPECT_EQ(badUrl.code, codes::kInvalidArgument);
   EXPECT_FALSE(badUrl.retryable);
+
+  // A peer that answered something other than HTTP is to blame, not the caller's URL.
+  Error notHttp = classifyOutcome(CURLE_UNSUPPORTED_PROTOCOL, "Received HTTP/0.9 when not allowed",
+                                  true, putRequest(), response(0));
+  EXPECT_EQ(notHttp.code, codes::kBadResponse);
+  EXPECT_FALSE(notHttp.retryable);
+  EXPECT_NE(notHttp.message.find("not HTTP"), std::string::npos) << notHttp.message;
+  Error badScheme = classifyOutcome(CURLE_UNSUPPORTED_PROTOCOL, "", false, putRequest(), response(0));
+  EXPECT_EQ(badScheme.code, codes::kInvalidArgument);
 }
 
 TEST(BackoffDelay, DoublesWithEqualJitterAndCaps) {

@@ -26,3 +26,17 @@ test('the two-worker example uploads every job once through its worker processes
   expect(Object.keys(per).length).toBeGreaterThanOrEqual(1);
   expect(Object.values(per).reduce((a, b) => a + b, 0)).toBe(12);
 });
+
+test("'uplift/queue' loads from CommonJS and ESM through the package exports", async () => {
+  const run = (args: string[]): Promise<string> => new Promise((resolve) => {
+    const c = spawn(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    c.stdout.on('data', (d) => { out += d; });
+    c.stderr.on('data', (d) => { out += d; });
+    c.on('close', () => resolve(out));
+  });
+  const esm = await run(['--input-type=module', '-e', "import { createUploadQueue, createUploadWorker, QUEUE_VENDORS } from 'uplift/queue'; console.log(typeof createUploadQueue, typeof createUploadWorker, QUEUE_VENDORS.join(','));"]);
+  expect(esm.trim()).toBe('function function eka,kore,plaud,scripe,heify');
+  const cjs = await run(['-e', "const q = require('uplift/queue'); console.log(typeof q.createUploadQueue, typeof q.createUploadWorker);"]);
+  expect(cjs.trim()).toBe('function function');
+});

@@ -7,6 +7,7 @@
 #include "../batch.h"
 #include "../digest.h"
 #include "../parts_math.h"
+#include "../stream_source.h"
 #include "facts.h"
 #include "readers.h"
 #include "vendor_call.h"
@@ -78,6 +79,7 @@ void withDigest(const std::shared_ptr<SideDigest>& d, const std::shared_ptr<Sour
                 JsonPtr out, OpDone done) {
   if (!e.code.empty()) {
     d->stop->store(true);
+    if (StreamSource* s = asStream(source)) s->wakeWaiters();  // a parked digest sees it
     return done(e, nullptr);
   }
   auto finish = [d, source, out, done] {

@@ -385,6 +385,10 @@ void TestServer::serveConnection(int fd, int connectionId) {
       }
       if (end != BodyEnd::kComplete) break;
       if (rep.delayBeforeReplyMs > 0 && !stall(rep.delayBeforeReplyMs)) break;
+      if (rep.endlessBody) {
+        sendEndless(fd, rep, req);
+        break;
+      }
       if (!sendAll(fd, renderReply(rep, req, close)) || close) break;
     }
   } catch (...) {  // nothing escapes the thread; the connection just ends
@@ -416,6 +420,17 @@ Reply TestServer::pickReply(const Request& head) {
 void TestServer::record(const Request& r) {
   Lock lock(mu_);
   requests_.push_back(r);
+}
+
+void TestServer::sendEndless(int fd, Reply rep, const Request& req) {
+  rep.headers.emplace_back("Content-Length", "1099511627776");
+  rep.body.clear();
+  if (!sendAll(fd, renderReply(rep, req, true))) return;
+  const std::string block(rep.dripEveryMs > 0 ? 1 : 64 * 1024, 'x');
+  for (;;) {
+    if (rep.dripEveryMs > 0 && !stall(rep.dripEveryMs)) return;
+    if (!sendAll(fd, block)) return;  // the client left, or the destructor shut the socket
+  }
 }
 
 bool TestServer::stall(int ms) {

@@ -45,6 +45,11 @@ struct Reply {
   bool closeAfterReply = false;       // send "Connection: close" and close
   bool replyBeforeBody = false;       // answer right after the head without reading the body
                                       // (no 100 Continue), then close
+  // An answer body that never ends (Content-Length of 1 TiB), sent after the request body was
+  // read: one byte every dripEveryMs (> 0), else 64 KiB blocks as fast as the client reads.
+  // Ends when the client goes away or the server stops; `body` is ignored.
+  bool endlessBody = false;
+  int dripEveryMs = 0;
 };
 
 // Decides the reply from the request head (method, target, headers; body fields empty).
@@ -80,6 +85,7 @@ class TestServer {
   Reply pickReply(const Request& head);
   void record(const Request& r);
   bool stall(int ms);                   // false when the server stops meanwhile
+  void sendEndless(int fd, Reply rep, const Request& req);  // see Reply::endlessBody
   void release(int fd, int connectionId, bool reset);  // closes a socket; marks its thread done
   void reapFinished();                  // joins threads marked done; call with mu_ held
 
