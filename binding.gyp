@@ -23,7 +23,10 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
-        "NODE_ADDON_API_DISABLE_DEPRECATED"
+        "NODE_ADDON_API_DISABLE_DEPRECATED",
+        # A Napi::Error that cannot be thrown because the environment is going away (a
+        # terminated Worker) is dropped instead of escaping as a C++ exception.
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS"
       ],
       "libraries": ["-lcurl"],
       "cflags!": ["-fno-exceptions"],

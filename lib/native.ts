@@ -87,6 +87,8 @@ export interface NativeEngine {
 export interface NativeAddon {
   Engine: new (opts: NativeEngineOptions) => NativeEngine;
   curlVersion(): { version: string; ssl: string };
+  /** Buffer sources copied into engine memory and not yet freed (all engines, all threads). */
+  bufferCopies(): { bytes: number; count: number };
   createControl(): NativeControl;
 }
 

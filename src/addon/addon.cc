@@ -5,6 +5,7 @@
 #include <string>
 
 #include "addon_data.h"
+#include "convert.h"
 #include "control.h"
 #include "engine_wrap.h"
 #include "stream_wrap.h"
@@ -36,6 +37,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", EngineWrap::Init(env, data));
   exports.Set("Stream", StreamWrap::Init(env, data));
   exports.Set("curlVersion", Napi::Function::New(env, CurlVersion));
+  exports.Set("bufferCopies", Napi::Function::New(env, JsBufferCopies));
   exports.Set("createControl", Napi::Function::New(env, CreateControl));
   exports.Set("trackSpoolDir", Napi::Function::New(env, TrackSpoolDir));
   exports.Set("untrackSpoolDir", Napi::Function::New(env, UntrackSpoolDir));

@@ -3,6 +3,14 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
 #include "addon_data.h"
 #include "control.h"
 #include "stream_wrap.h"
@@ -81,6 +89,106 @@ JobOptions ToJobOptions(const Napi::Object& spec, const JobOptions& defaults) {
   return o;
 }
 
+namespace {
+std::atomic<uint64_t> gCopyBytes{0};
+std::atomic<uint64_t> gCopyCount{0};
+constexpr size_t kHugePage = 2u << 20;
+}  // namespace
+
+std::shared_ptr<CopiedSource> CopiedSource::Copy(const unsigned char* data, size_t n) {
+  unsigned char* mem = nullptr;
+  bool mapped = false;
+#ifdef __linux__
+  if (n >= kHugePage) {
+    void* m = mmap(nullptr, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m != MAP_FAILED) {
+      madvise(m, n, MADV_HUGEPAGE);  // advice only: ignored where huge pages are off
+      mem = static_cast<unsigned char*>(m);
+      mapped = true;
+    }
+  }
+#endif
+  if (mem == nullptr && n > 0) {
+    mem = static_cast<unsigned char*>(std::malloc(n));
+    if (mem == nullptr) return nullptr;
+  }
+  if (n > 0) std::memcpy(mem, data, n);
+  gCopyBytes.fetch_add(n, std::memory_order_relaxed);
+  gCopyCount.fetch_add(1, std::memory_order_relaxed);
+  return std::shared_ptr<CopiedSource>(new CopiedSource(mem, n, mapped));
+}
+
+CopiedSource::~CopiedSource() {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  freeLocked();
+}
+
+void CopiedSource::release() {
+  std::unique_lock<std::shared_mutex> lock(mu_);
+  freeLocked();
+}
+
+void CopiedSource::freeLocked() {
+  if (released_) return;
+  released_ = true;
+#ifdef __linux__
+  if (mapped_) {
+    munmap(data_, size_);
+  } else {
+    std::free(data_);
+  }
+#else
+  std::free(data_);
+#endif
+  data_ = nullptr;
+  gCopyBytes.fetch_sub(size_, std::memory_order_relaxed);
+  gCopyCount.fetch_sub(1, std::memory_order_relaxed);
+}
+
+int64_t CopiedSource::readAt(uint64_t offset, void* buf, size_t n, Error* err) {
+  std::shared_lock<std::shared_mutex> lock(mu_);
+  if (released_) {
+    if (err) *err = makeError(codes::kAborted, "the upload already ended");
+    return -1;
+  }
+  if (offset >= size_) return 0;
+  if (n > size_ - offset) n = static_cast<size_t>(size_ - offset);
+  std::memcpy(buf, data_ + offset, n);
+  return static_cast<int64_t>(n);
+}
+
+bool GetTypedBytes(const Napi::Value& v, TypedBytes* out) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  // The data pointer straight from the typed array: works for an ArrayBuffer, a resizable
+  // one and a SharedArrayBuffer alike (a detached buffer has length 0).
+  if (napi_get_typedarray_info(v.Env(), v, &type, &length, &data, nullptr, nullptr) != napi_ok) return false;
+  size_t unit = 1;
+  switch (type) {
+    case napi_int16_array: case napi_uint16_array: unit = 2; break;
+    case napi_int32_array: case napi_uint32_array: case napi_float32_array: unit = 4; break;
+    case napi_float64_array: case napi_bigint64_array: case napi_biguint64_array: unit = 8; break;
+    default: unit = 1;
+  }
+  out->data = static_cast<const unsigned char*>(data);
+  out->length = length * unit;
+  if (out->data == nullptr) out->length = 0;
+  return true;
+}
+
+BufferCopyStats GetBufferCopyStats() {
+  return BufferCopyStats{gCopyBytes.load(std::memory_order_relaxed), gCopyCount.load(std::memory_order_relaxed)};
+}
+
+Napi::Value JsBufferCopies(const Napi::CallbackInfo& info) {
+  BufferCopyStats s = GetBufferCopyStats();
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(s.bytes)));
+  o.Set("count", Napi::Number::New(info.Env(), static_cast<double>(s.count)));
+  return o;
+}
+
 std::shared_ptr<Source> ToSource(const Napi::Value& v, KeepAlive* keep, Error* err) {
   if (!v.IsObject()) {
     *err = makeError(codes::kInvalidArgument, "source is missing");
@@ -91,15 +199,22 @@ std::shared_ptr<Source> ToSource(const Napi::Value& v, KeepAlive* keep, Error* e
   if (kind == "path") return FileSource::open(GetString(o, "path"), err);
   if (kind == "buffer") {
     Napi::Value b = o.Get("buffer");
-    if (!b.IsTypedArray()) {
+    TypedBytes bytes;
+    if (!b.IsTypedArray() || !GetTypedBytes(b, &bytes)) {
       *err = makeError(codes::kInvalidArgument, "source.buffer must be a Buffer or Uint8Array");
       return nullptr;
     }
-    Napi::TypedArray ta = b.As<Napi::TypedArray>();
-    Napi::ArrayBuffer ab = ta.ArrayBuffer();
-    const auto* data = static_cast<const unsigned char*>(ab.Data()) + ta.ByteOffset();
-    keep->refs.emplace_back(Napi::Persistent(b));
-    return std::make_shared<MemorySource>(data, ta.ByteLength());
+    // Copied now: JS may transfer, shrink or rewrite its buffer while the job runs, so the
+    // engine reads (and hashes) bytes it owns. The job frees the copy when it ends.
+    std::shared_ptr<CopiedSource> copy = CopiedSource::Copy(bytes.data, bytes.length);
+    if (!copy) {
+      *err = makeError(codes::kTooLarge, "not enough memory to copy the source buffer (" +
+                                             std::to_string(bytes.length) +
+                                             " bytes); pass a file path or a stream instead");
+      return nullptr;
+    }
+    keep->copies.push_back(copy);
+    return copy;
   }
   if (kind == "stream") {
     Napi::Value h = o.Get("handle");

@@ -14,50 +14,75 @@ void CloseEngineAtTeardown(void* arg) {
 }
 }  // namespace
 
+namespace {
+// After a call into JS: a listener that threw, or an environment that is going away
+// (a terminated Worker), leaves an exception pending; it must not reach the caller.
+void ClearPending(napi_env env) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && pending) {
+    napi_value e;
+    napi_get_and_clear_last_exception(env, &e);
+  }
+}
+}  // namespace
+
+// Every call into JS here may fail: during environment teardown (worker.terminate()) the
+// queue is still drained while JS can no longer run, and node-addon-api turns each failed
+// call into a C++ exception. None may escape this function (that aborts the process), and
+// the job's state is released exactly once whatever happened.
 void CallJs(Napi::Env env, Napi::Function, BridgeContext* ctx, BridgeEvent* ev) {
   std::unique_ptr<BridgeEvent> event(ev);
   if (env == nullptr || ctx == nullptr || !event) return;  // environment is going away
-  Napi::HandleScope scope(env);
-  auto trace = [&](std::initializer_list<napi_value> args) {
-    if (ctx->handle.IsEmpty()) return;
-    Napi::Value fn = ctx->handle.Value().Get("onTrace");
-    if (env.IsExceptionPending()) env.GetAndClearPendingException();
-    if (!fn.IsFunction()) return;
-    fn.As<Napi::Function>().Call(args);
-    if (env.IsExceptionPending()) env.GetAndClearPendingException();
-  };
-  if (event->part) {
-    if (!ctx->onPart.IsEmpty()) {
-      ctx->onPart.Call({Napi::Number::New(env, event->partNumber), Napi::String::New(env, event->etag)});
-      if (env.IsExceptionPending()) env.GetAndClearPendingException();
-    }
-    trace({Napi::String::New(env, "part"), Napi::Number::New(env, event->partNumber),
-           Napi::String::New(env, event->etag)});
-    return;
-  }
-  if (event->retry) {
-    trace({Napi::String::New(env, "retry"), Napi::Number::New(env, event->partNumber),
-           Napi::Number::New(env, event->attempt),
-           Napi::Number::New(env, static_cast<double>(event->delayMs)), ErrorToJs(env, event->error)});
-    return;
-  }
   if (!event->done) {
-    if (!ctx->onProgress.IsEmpty()) {
-      ctx->onProgress.Call({ProgressToJs(env, event->progress)});
-      if (env.IsExceptionPending()) env.GetAndClearPendingException();  // a throwing listener
+    try {
+      Napi::HandleScope scope(env);
+      auto trace = [&](std::initializer_list<napi_value> args) {
+        if (ctx->handle.IsEmpty()) return;
+        Napi::Value fn = ctx->handle.Value().Get("onTrace");
+        if (env.IsExceptionPending()) env.GetAndClearPendingException();
+        if (!fn.IsFunction()) return;
+        fn.As<Napi::Function>().Call(args);
+      };
+      if (event->part) {
+        if (!ctx->onPart.IsEmpty()) {
+          try {
+            ctx->onPart.Call({Napi::Number::New(env, event->partNumber), Napi::String::New(env, event->etag)});
+          } catch (const Napi::Error&) {
+            // a throwing listener: the trace below still runs
+          }
+          ClearPending(env);
+        }
+        trace({Napi::String::New(env, "part"), Napi::Number::New(env, event->partNumber),
+               Napi::String::New(env, event->etag)});
+      } else if (event->retry) {
+        trace({Napi::String::New(env, "retry"), Napi::Number::New(env, event->partNumber),
+               Napi::Number::New(env, event->attempt),
+               Napi::Number::New(env, static_cast<double>(event->delayMs)), ErrorToJs(env, event->error)});
+      } else if (!ctx->onProgress.IsEmpty()) {
+        ctx->onProgress.Call({ProgressToJs(env, event->progress)});
+      }
+    } catch (...) {
+      // a throwing listener, or JS can no longer run
     }
+    ClearPending(env);
     return;
   }
-  if (event->error.code.empty() && event->result) {
-    Napi::Value v = event->result(env);
-    if (env.IsExceptionPending()) {
-      ctx->deferred.Reject(env.GetAndClearPendingException().Value());
+  try {
+    Napi::HandleScope scope(env);
+    if (event->error.code.empty() && event->result) {
+      Napi::Value v = event->result(env);
+      if (env.IsExceptionPending()) {
+        ctx->deferred.Reject(env.GetAndClearPendingException().Value());
+      } else {
+        ctx->deferred.Resolve(v);
+      }
     } else {
-      ctx->deferred.Resolve(v);
+      ctx->deferred.Reject(ErrorToJs(env, event->error));
     }
-  } else {
-    ctx->deferred.Reject(ErrorToJs(env, event->error));
+  } catch (...) {
+    // JS can no longer run: nobody is left to see the result
   }
+  ClearPending(env);
   ctx->keep.refs.clear();
   if (!ctx->handle.IsEmpty()) ctx->handle.Reset();
   if (ctx->hookActive) {
@@ -74,6 +99,7 @@ std::shared_ptr<JobBridge> JobBridge::Create(Napi::Env env, Napi::Value onProgre
   auto bridge = std::make_shared<JobBridge>();
   auto* ctx = new BridgeContext(env);
   if (onProgress.IsFunction()) ctx->onProgress = Napi::Persistent(onProgress.As<Napi::Function>());
+  bridge->copies = std::move(keep.copies);
   ctx->keep = std::move(keep);
   ctx->engine = std::move(engine);
   ctx->self = bridge;
@@ -114,6 +140,7 @@ void JobBridge::retry(int partNumber, int attempt, long delayMs, const Error& er
 
 void JobBridge::finish(const Error& err, std::function<Napi::Value(Napi::Env)> result) {
   if (finished.exchange(true)) return;
+  for (auto& c : copies) c->release();  // the job is over: its promise settles with the memory back
   auto* ev = new BridgeEvent();
   ev->done = true;
   ev->error = err;

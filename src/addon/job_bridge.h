@@ -63,6 +63,8 @@ class JobBridge {
 
   BridgeTsfn tsfn;
   std::atomic<bool> finished{false};
+  // The job's copied Buffer sources: freed by finish(), before the promise settles.
+  std::vector<std::shared_ptr<CopiedSource>> copies;
 };
 
 // JS thread: the bridge and the job for one operation, with job options read from spec.

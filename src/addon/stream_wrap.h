@@ -6,11 +6,22 @@
 #include <napi.h>
 
 #include <memory>
+#include <mutex>
 
 #include "addon_data.h"
 #include "stream_source.h"
 
 namespace uplift::addon {
+
+// The producer's drain callback as engine threads see it: a call after release (end, fail,
+// collection or environment teardown) is dropped, and release happens once, on the JS
+// thread, while the thread-safe function is still valid.
+struct DrainState {
+  std::mutex mu;
+  napi_threadsafe_function tsfn = nullptr;  // null once released
+  void call();                              // any thread
+  void release();                           // JS thread
+};
 
 class StreamWrap : public Napi::ObjectWrap<StreamWrap> {
  public:
@@ -27,13 +38,17 @@ class StreamWrap : public Napi::ObjectWrap<StreamWrap> {
   Napi::Value JsFail(const Napi::CallbackInfo& info);
   Napi::Value JsStats(const Napi::CallbackInfo& info);
   void releaseDrain();
+  // Environment teardown (a Worker terminated): releases the drain callback before Node
+  // tears the thread-safe function down.
+  static void AtTeardown(void* self);
   // Tells V8 how much native memory the window holds (JS thread), so that its garbage
   // collector runs as often as the pushed chunks' bytes deserve.
   void reportMemory(Napi::Env env);
 
   std::shared_ptr<StreamSource> source_;
-  Napi::ThreadSafeFunction drain_;  // released on end/fail/destruction
-  std::shared_ptr<bool> drainLive_ = std::make_shared<bool>(false);
+  std::shared_ptr<DrainState> drain_ = std::make_shared<DrainState>();  // released on end/fail/destruction
+  napi_env env_ = nullptr;
+  bool hookActive_ = false;  // AtTeardown registered (JS thread only)
   int64_t reportedBytes_ = 0;
 };
 
