@@ -12,8 +12,8 @@ const PROXY_PROTOCOLS = ['http:', 'https:', 'socks5:', 'socks5h:', 'socks4:', 's
 const EXPECTED = "a proxy URL such as 'http://proxy.example:8080' (http, https, socks5, socks5h, socks4 or socks4a; user:password@ allowed) or false";
 
 /**
- * Checks a proxy URL; its password (and user name) is registered for redaction so that it
- * never shows in a message or log line.
+ * Checks a proxy URL; its password is registered for redaction so that it never shows in a
+ * message or log line (the user name stays readable, as in `user:[REDACTED]@host`).
  */
 export function checkProxyUrl(field: string, v: unknown): string {
   if (typeof v !== 'string' || v.length === 0 || /[\s\u0000-\u001f\u007f]/.test(v)) throw invalid(field, EXPECTED, v);
@@ -26,14 +26,12 @@ export function checkProxyUrl(field: string, v: unknown): string {
   if (!PROXY_PROTOCOLS.includes(u.protocol) || u.hostname === '' || (u.pathname !== '' && u.pathname !== '/') || u.search || u.hash) {
     throw invalid(field, EXPECTED, v);
   }
-  for (const part of [u.password, u.username]) {
-    if (part) {
-      registerSecret(part);
-      try {
-        registerSecret(decodeURIComponent(part));
-      } catch {
-        /* not percent-encoded */
-      }
+  if (u.password) {
+    registerSecret(u.password);
+    try {
+      registerSecret(decodeURIComponent(u.password));
+    } catch {
+      /* not percent-encoded */
     }
   }
   return v;

@@ -2,7 +2,8 @@
 // cap holds for several uploads together, a per-upload cap holds for one upload, and
 // engine.setBandwidth() changes the cap of uploads already running.
 import { randomBytes } from 'node:crypto';
-import { Engine, InvalidArgumentError, putPresigned, uploadPresignedParts } from '../../lib';
+import { Readable } from 'node:stream';
+import { Engine, InvalidArgumentError, postPresignedForm, putPresigned, uploadPresignedParts } from '../../lib';
 import { trapUnhandledRejections } from '../reliability/helpers';
 import { measureRate, startCountingSink, type CountingSink } from './helpers';
 
@@ -66,6 +67,24 @@ test('engine.setBandwidth() changes the cap of running uploads', async () => {
   e.setBandwidth(null);
   await up;
   expect(sink.done).toEqual([{ path: '/change.bin', bytes: 14 * MiB }]);
+}, 30000);
+
+test('form POSTs and streamed sources are capped too, bytes intact', async () => {
+  const e = engine();
+  const t0 = Date.now();
+  await postPresignedForm(`${sink.url}/form`, { key: 'k' }, randomBytes(768 * 1024), { engine: e, maxBytesPerSecond: 512 * 1024 });
+  const formMs = Date.now() - t0;
+  expect(formMs).toBeGreaterThan(1200);
+  expect(formMs).toBeLessThan(3000);
+  const data = randomBytes(768 * 1024);
+  const t1 = Date.now();
+  await putPresigned(`${sink.url}/stream.bin`, { stream: Readable.from([data.subarray(0, 400000), data.subarray(400000)]), size: data.length }, { engine: e, maxBytesPerSecond: 512 * 1024 });
+  const streamMs = Date.now() - t1;
+  expect(streamMs).toBeGreaterThan(1200);
+  expect(streamMs).toBeLessThan(3000);
+  expect(sink.done.map((d) => d.path)).toEqual(['/form', '/stream.bin']);
+  expect(sink.done[0].bytes).toBeGreaterThan(768 * 1024); // multipart framing around the file
+  expect(sink.done[1].bytes).toBe(768 * 1024);
 }, 30000);
 
 test('bad caps are InvalidArgumentError naming the field', async () => {

@@ -3,6 +3,7 @@
 // Basic credentials (407 otherwise) and a mode that resets every connection. 127.0.0.1 only.
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
@@ -24,6 +25,8 @@ export interface ProxyOptions {
   credentials?: string;
   /** Reset every connection (CONNECT or plain) without an answer. */
   reset?: boolean;
+  /** Serve the proxy itself over TLS (an https:// proxy) with this key and certificate. */
+  tls?: { key: Buffer; cert: Buffer };
 }
 
 export async function startProxy(opts: ProxyOptions = {}): Promise<TestProxy> {
@@ -36,7 +39,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<TestProxy> {
     return expected === undefined || a === expected;
   };
   const agent = new http.Agent({ keepAlive: false });
-  const server = http.createServer((req, res) => {
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     p.forwarded.push(req.url ?? '');
     if (opts.reset) {
       req.socket.resetAndDestroy();
@@ -60,7 +63,8 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<TestProxy> {
       res.end();
     });
     req.pipe(up);
-  });
+  };
+  const server: http.Server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : http.createServer(handler);
   server.on('connect', (req: http.IncomingMessage, client: net.Socket, head: Buffer) => {
     p.tunnels.push(req.url ?? '');
     if (opts.reset) {
@@ -89,7 +93,7 @@ export async function startProxy(opts: ProxyOptions = {}): Promise<TestProxy> {
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   p.port = (server.address() as AddressInfo).port;
-  p.url = `http://127.0.0.1:${p.port}`;
+  p.url = `${opts.tls ? 'https' : 'http'}://127.0.0.1:${p.port}`;
   p.close = () => new Promise<void>((resolve) => {
     for (const s of sockets) s.destroy();
     agent.destroy();
@@ -177,4 +181,92 @@ export async function measureRate(sink: CountingSink, fromMs: number, toMs: numb
   const b1 = sink.bytes;
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   return (b1 - b0) / secs;
+}
+
+/** A minimal SOCKS5 proxy (RFC 1928 CONNECT, optional RFC 1929 user/password). */
+export interface SocksProxy {
+  port: number;
+  /** host:port of every CONNECT, as the client sent it (IPv4 or domain name) */
+  connects: string[];
+  close(): Promise<void>;
+}
+
+export async function startSocks5(credentials?: { user: string; password: string }): Promise<SocksProxy> {
+  const sockets = new Set<net.Socket>();
+  const p = { port: 0, connects: [] as string[] } as SocksProxy;
+  const server = net.createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => undefined);
+    let buf = Buffer.alloc(0);
+    let stage: 'greeting' | 'auth' | 'request' | 'piped' = 'greeting';
+    const onData = (chunk: Buffer): void => {
+      buf = Buffer.concat([buf, chunk]);
+      for (;;) {
+        if (stage === 'greeting') {
+          if (buf.length < 2 || buf.length < 2 + buf[1]) return;
+          const methods = [...buf.subarray(2, 2 + buf[1])];
+          buf = buf.subarray(2 + buf[1]);
+          const want = credentials ? 2 : 0;
+          if (!methods.includes(want)) {
+            client.end(Buffer.from([5, 0xff]));
+            return;
+          }
+          client.write(Buffer.from([5, want]));
+          stage = credentials ? 'auth' : 'request';
+        } else if (stage === 'auth') {
+          if (buf.length < 2) return;
+          const ulen = buf[1];
+          if (buf.length < 3 + ulen || buf.length < 3 + ulen + buf[2 + ulen]) return;
+          const user = buf.subarray(2, 2 + ulen).toString();
+          const plen = buf[2 + ulen];
+          const password = buf.subarray(3 + ulen, 3 + ulen + plen).toString();
+          buf = buf.subarray(3 + ulen + plen);
+          const ok = user === credentials?.user && password === credentials?.password;
+          client.write(Buffer.from([1, ok ? 0 : 1]));
+          if (!ok) {
+            client.end();
+            return;
+          }
+          stage = 'request';
+        } else if (stage === 'request') {
+          if (buf.length < 5) return;
+          const atyp = buf[3];
+          const addrLen = atyp === 1 ? 4 : atyp === 4 ? 16 : 1 + buf[4];
+          if (buf.length < 4 + addrLen + 2) return;
+          let host: string;
+          if (atyp === 1) host = [...buf.subarray(4, 8)].join('.');
+          else if (atyp === 3) host = buf.subarray(5, 5 + buf[4]).toString();
+          else host = '::1';
+          const port = buf.readUInt16BE(4 + addrLen);
+          buf = buf.subarray(4 + addrLen + 2);
+          p.connects.push(`${host}:${port}`);
+          stage = 'piped';
+          client.pause();
+          const upstream = net.connect(port, host === 'localhost' ? '127.0.0.1' : host, () => {
+            client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+            if (buf.length) upstream.write(buf);
+            client.off('data', onData);
+            upstream.pipe(client);
+            client.pipe(upstream);
+            client.resume();
+          });
+          sockets.add(upstream);
+          upstream.on('close', () => sockets.delete(upstream));
+          upstream.on('error', () => client.end(Buffer.from([5, 5, 0, 1, 0, 0, 0, 0, 0, 0])));
+          return;
+        } else {
+          return;
+        }
+      }
+    };
+    client.on('data', onData);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  p.port = (server.address() as AddressInfo).port;
+  p.close = () => new Promise<void>((resolve) => {
+    for (const s of sockets) s.destroy();
+    server.close(() => resolve());
+  });
+  return p;
 }

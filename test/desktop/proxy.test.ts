@@ -8,7 +8,7 @@ import { rmSync } from 'node:fs';
 import { Engine, InvalidArgumentError, ProxyError, putPresigned, UpliftError } from '../../lib';
 import { startSink, type Sink } from '../support/sink';
 import { makeCerts, md5, rejection, startTlsSink, trapUnhandledRejections, type Certs, type TlsSink } from '../reliability/helpers';
-import { NO_PROXY_ENV, startProxy, withEnv, type TestProxy } from './helpers';
+import { NO_PROXY_ENV, startProxy, startSocks5, withEnv, type TestProxy } from './helpers';
 
 trapUnhandledRejections();
 
@@ -139,6 +139,34 @@ test('a proxy that is not listening is ProxyError naming it', async () => {
   const err = await rejection(putPresigned(signed(s.url, 'x.bin'), randomBytes(1024), { engine: engine({ proxy: `http://127.0.0.1:${port}`, retry: { maxAttempts: 1 } }) }));
   expect(err).toMatchObject({ code: 'ERR_UPLIFT_PROXY' });
   expect(err.message).toContain(`127.0.0.1:${port}`);
+});
+
+test('an https:// proxy (TLS to the proxy, its CA from caFile) tunnels an HTTPS upload', async () => {
+  const p = await proxy({ tls: certs.good });
+  expect(p.url).toMatch(/^https:/);
+  const s = await tlsSink();
+  const body = randomBytes(256 * 1024);
+  const r = await putPresigned(signed(s.url, 'tls-proxy.bin'), body, { engine: engine({ proxy: p.url }) });
+  expect(r.md5).toBe(md5(body));
+  expect(p.tunnels).toEqual([new URL(s.url).host]);
+  expect(s.bodies).toHaveLength(1);
+});
+
+test('socks5:// and socks5h:// proxies (with user:password) carry uploads; a wrong password is ProxyError', async () => {
+  const socks = await startSocks5({ user: 'carol', password: 'socks-Pa55' });
+  closers.push(() => socks.close());
+  const s = await tlsSink();
+  const plain = await sink();
+  const body = randomBytes(128 * 1024);
+  await putPresigned(signed(s.url, 'socks.bin'), body, { engine: engine({ proxy: `socks5://carol:socks-Pa55@127.0.0.1:${socks.port}` }) });
+  const local = `localhost:${new URL(plain.url).port}`;
+  await putPresigned(signed(`http://${local}`, 'socksh.bin'), body, { engine: engine({ proxy: `socks5h://carol:socks-Pa55@127.0.0.1:${socks.port}` }) });
+  expect(socks.connects).toEqual([new URL(s.url).host, local]); // socks5h: the proxy resolves the name
+  expect(s.bodies.map((b) => b.md5)).toEqual([md5(body)]);
+  expect(plain.requests.map((q) => q.md5)).toEqual([md5(body)]);
+  const err = await rejection(putPresigned(signed(s.url, 'no.bin'), body, { engine: engine({ proxy: `socks5://carol:wrong-Pa55@127.0.0.1:${socks.port}` }) }));
+  expect(err).toMatchObject({ code: 'ERR_UPLIFT_PROXY' });
+  expect(`${err.message} ${JSON.stringify(err)}`).not.toContain('wrong-Pa55');
 });
 
 describe('environment variables', () => {
