@@ -2,8 +2,11 @@
 // FileType?, FileMd5?}). Input: line 1 = the MD5 of the uploaded bytes (any text, may be
 // empty); the rest = the answer body; only JSON objects reach the reader (as in callJson).
 // Invariants: FileId and DownloadUrl are required; a FileMd5 that differs from the uploaded
-// bytes' MD5 (both non-empty) is an integrity error; the result holds exactly fileId,
-// fileType, downloadUrl and fileMd5 (the vendor's, else ours).
+// bytes' MD5 (both non-empty; the vendor's compared in lower case, as it may answer upper
+// case hex) is an integrity error; the result holds exactly fileId, fileType, downloadUrl
+// and fileMd5 (the vendor's in lower case, else ours).
+#include <cctype>
+
 #include "fuzz_util.h"
 #include "vendors/readers.h"
 
@@ -20,6 +23,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string fileId, url, theirs;
   bool fields = getString(doc, "FileId", &fileId) && getString(doc, "DownloadUrl", &url);
   getString(doc, "FileMd5", &theirs);
+  for (char& ch : theirs) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   bool mismatch = !theirs.empty() && !md5.empty() && theirs != md5;
   if (!fields) {
     FUZZ_CHECK(e.code == codes::kBadResponse && fuzz::isReaderError(e, "Plaud complete-upload") && !out);
