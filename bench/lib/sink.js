@@ -116,7 +116,8 @@ http {
       if ($request_method = POST) { proxy_pass http://back; }
       dav_methods PUT;
       create_full_put_path on;
-      add_header ETag '"$request_id"' always;
+      # not an MD5 (nginx does not hash the body): a 32-hex ETag would be checked as S3's MD5
+      add_header ETag '"put-$request_id"' always;
     }
   }
 
