@@ -23,7 +23,7 @@ apt_install() {
 apt_install libssl-dev dpkg-dev g++ make pkg-config
 
 # Debian's source packages: add deb-src lines for the configured mirror when there are none.
-if ! apt-cache showsrc curl 2>/dev/null | grep -q '^Version:'; then
+if ! apt-cache showsrc curl 2>/dev/null | grep '^Version:' >/dev/null; then
   src=/etc/apt/sources.list.d/uplift-deb-src.sources
   if [ -f /etc/apt/sources.list.d/debian.sources ]; then
     sed 's/^Types: deb$/Types: deb-src/' /etc/apt/sources.list.d/debian.sources > "$src"
