@@ -11,28 +11,17 @@ import { eka, heify, kore, plaud, scripe } from '../index';
 import type { UploadClients, UploadJobData, QueueVendor } from '../queue/jobs';
 import { redact } from '../redact';
 import { UsageError } from './errors';
-import { ENV, VENDORS } from './upload';
+import { ENV, VENDORS, type VendorFileFlags } from './upload';
 
 /** What the worker's event lines read from a job. */
 interface FinishedJob { id?: string; data: UploadJobData }
 
-export interface QueueFlags {
-  vendor?: string;
+export interface QueueFlags extends VendorFileFlags {
   redis?: string;
   queue?: string;
   concurrency?: string;
   'shutdown-deadline'?: string;
   attempts?: string;
-  'file-type'?: string;
-  'content-type'?: string;
-  'txn-id'?: string;
-  'file-context'?: string;
-  'configuration-id'?: string;
-  'evaluator-id'?: string;
-  'participant-id'?: string;
-  name?: string;
-  region?: string;
-  json?: boolean;
 }
 
 export interface QueueRun {

@@ -21,11 +21,9 @@ export const ENV = {
   heify: { url: 'UPLIFT_HEIFY_URL', secret: 'UPLIFT_HEIFY_API_KEY' },
 } as const;
 
-export interface UploadFlags {
+/** The per-vendor flags of a file's upload, shared by `uplift upload` and `uplift enqueue`. */
+export interface VendorFileFlags {
   vendor?: string;
-  'base-url'?: string;
-  token?: string;
-  'api-key'?: string;
   region?: string;
   'file-type'?: string;
   'content-type'?: string;
@@ -35,6 +33,13 @@ export interface UploadFlags {
   'evaluator-id'?: string;
   'participant-id'?: string;
   name?: string;
+  json?: boolean;
+}
+
+export interface UploadFlags extends VendorFileFlags {
+  'base-url'?: string;
+  token?: string;
+  'api-key'?: string;
   'api-version'?: string;
   concurrency?: string;
   'ca-file'?: string;
