@@ -210,8 +210,6 @@ TEST(ParseS3Error, NotAnS3Error) {
 }
 
 }  // namespace
-}  // namespace uplift
-
 TEST(ClassifyOutcome, RetriesExactlyTheStatusesOfTheErrorsTable) {
   for (long s : retry_facts::kHttpStatuses) {
     Error e = classifyOutcome(CURLE_OK, "", true, putRequest(), response(s));
@@ -227,3 +225,5 @@ TEST(ClassifyOutcome, RetriesExactlyTheStatusesOfTheErrorsTable) {
   for (long s : retry_facts::kProxyStatuses) EXPECT_TRUE(isRetryProxyStatus(s)) << s;
   EXPECT_FALSE(isRetryProxyStatus(407));
 }
+
+}  // namespace uplift
