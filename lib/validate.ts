@@ -365,7 +365,7 @@ export type NormalizedSource =
 
 const STREAM_KEYS = ['stream', 'size', 'name', 'contentType'] as const;
 const URL_KEYS = ['url', 'headers', 'size', 'name', 'contentType'] as const;
-const SOURCE_EXPECTED = 'a file path, a Buffer or Uint8Array, a Readable, { stream, size?, name?, contentType? } or { url, headers?, size? }';
+const SOURCE_EXPECTED = 'a file path, a Buffer or Uint8Array, a Readable, or { stream, size?, name?, contentType? }';
 /** Headers uplift sets on a URL source's GETs itself. */
 const URL_SOURCE_OWN_HEADERS = ['range', 'if-range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'accept-encoding'];
 
@@ -422,7 +422,8 @@ export function checkSource(field: string, v: unknown): NormalizedSource {
     if (v.contentType !== undefined) out.contentType = checkContentType(`${field}.contentType`, v.contentType);
     return out;
   }
-  throw invalid(field, SOURCE_EXPECTED, v);
+  const e = invalid(field, SOURCE_EXPECTED, v);
+  throw new InvalidArgumentError(`${e.message} (a URL source is { url, headers?, size? })`, { field: e.field, received: e.received });
 }
 
 // ---- common options ---------------------------------------------------------------------
