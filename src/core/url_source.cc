@@ -283,7 +283,7 @@ struct UrlSource::Core : std::enable_shared_from_this<UrlSource::Core> {
   }
 
   // Under mu.
-  void closeLocked(const std::shared_ptr<Reader>& r) {
+  void closeLocked(std::shared_ptr<Reader> r) {  // by value: r may be the map's own entry
     if (r->closed) return;
     r->closed = true;
     readers.erase(r->id);
