@@ -8,36 +8,26 @@
  * class and `code` tells the case; `SourceError` alone carries several codes.
  */
 
+import { DEFAULT_RETRYABLE, codes } from './error-codes';
 import { redact, redactValue } from './redact';
 
-/** Every error code with a one-line description (the README table is generated from this). */
-export const codes = {
-  ERR_UPLIFT_INVALID_ARGUMENT: 'An option or argument has the wrong type or value; the message names it.',
-  ERR_UPLIFT_FILE_NOT_FOUND: 'The source path does not exist.',
-  ERR_UPLIFT_NOT_A_FILE: 'The source path is a directory or another non-regular file.',
-  ERR_UPLIFT_FILE_NOT_READABLE: 'The source file exists but cannot be read (permissions or I/O error).',
-  ERR_UPLIFT_SOURCE_CHANGED: 'The source file changed size or modification time during the upload.',
-  ERR_UPLIFT_SIZE_MISMATCH: 'A stream gave more or fewer bytes than its declared size.',
-  ERR_UPLIFT_HTTP: 'An HTTP request got an unexpected status (e.g. S3 rejected a PUT); see status and vendorCode.',
-  ERR_UPLIFT_NETWORK: 'The connection failed (DNS, refused, reset); see curlCode.',
-  ERR_UPLIFT_TLS: 'TLS failed: certificate or hostname verification, or handshake.',
-  ERR_UPLIFT_PROXY: 'The proxy refused the request (e.g. 407: credentials needed) or could not be reached; see status.',
-  ERR_UPLIFT_TIMEOUT: 'A connect, stall or overall timeout elapsed; see kind.',
-  ERR_UPLIFT_ABORTED: 'The AbortSignal fired; cause is signal.reason.',
-  ERR_UPLIFT_URL_EXPIRED: 'The presigned URL or policy expired before the upload finished; presign again.',
-  ERR_UPLIFT_VENDOR: 'The vendor API answered with an error; see vendor, status and vendorCode.',
-  ERR_UPLIFT_AUTH: 'The vendor rejected the credentials (401, or 403 not caused by a URL).',
-  ERR_UPLIFT_RATE_LIMITED: 'The vendor throttled the request (429); see retryAfterMs.',
-  ERR_UPLIFT_BAD_RESPONSE: 'The vendor answer was malformed or lacked required fields, or the peer did not answer as a storage service does.',
-  ERR_UPLIFT_TOO_LARGE: 'The source is larger than the vendor or presigned URL allows.',
-  ERR_UPLIFT_UNSUPPORTED_TYPE: 'The vendor does not accept this content type or file extension.',
-  ERR_UPLIFT_REGION_UNAVAILABLE: 'The requested vendor region is not available yet.',
-  ERR_UPLIFT_INTEGRITY: 'A returned ETag or MD5 does not match the bytes sent.',
-  ERR_UPLIFT_ENGINE_CLOSED: 'The engine was closed before or during the operation.',
-  ERR_UPLIFT_INTERNAL: 'An unexpected internal failure; please report it.',
-} as const;
+/** Every error code with a one-line description (generated from src/core/errors.json). */
+export { codes };
 
 export type UpliftErrorCode = keyof typeof codes;
+
+/**
+ * The `retryable` of an error of `code` built without one, by the rule of src/core/errors.json
+ * (a constant, or by HTTP status or timeout kind).
+ */
+export function defaultRetryable(code: UpliftErrorCode, at: { status?: number; kind?: string } = {}): boolean {
+  const rule = DEFAULT_RETRYABLE[code];
+  if (typeof rule === 'boolean') return rule;
+  if (rule.kinds !== undefined) return at.kind !== undefined && rule.kinds.includes(at.kind);
+  const s = at.status;
+  if (s === undefined) return false;
+  return (rule.statuses?.includes(s) ?? false) || (rule.fromStatus !== undefined && s >= rule.fromStatus);
+}
 
 /** Fields every error may carry. */
 export interface UpliftErrorOptions {
@@ -160,7 +150,7 @@ export class HttpError extends UpliftError {
   declare body?: string;
   constructor(message: string, options: Opts & { status: number; body?: string }) {
     const s = options.status;
-    super(message, { ...options, code: 'ERR_UPLIFT_HTTP', retryable: options.retryable ?? (s === 408 || s === 429 || s >= 500) });
+    super(message, { ...options, code: 'ERR_UPLIFT_HTTP', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_HTTP', { status: s }) });
     if (options.body !== undefined) this.body = redact(options.body).slice(0, BODY_SNIPPET_CHARS);
   }
 }
@@ -171,7 +161,7 @@ export class NetworkError extends UpliftError {
   /** libcurl CURLcode (0 when unknown). */
   curlCode: number;
   constructor(message: string, options: Opts & { curlCode?: number } = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_NETWORK', retryable: options.retryable ?? true });
+    super(message, { ...options, code: 'ERR_UPLIFT_NETWORK', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_NETWORK') });
     this.curlCode = options.curlCode ?? 0;
   }
 }
@@ -182,7 +172,7 @@ export class ProxyError extends UpliftError {
   /** libcurl CURLcode (0 when unknown). */
   curlCode: number;
   constructor(message: string, options: Opts & { curlCode?: number } = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_PROXY', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_PROXY', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_PROXY') });
     this.curlCode = options.curlCode ?? 0;
   }
 }
@@ -193,7 +183,7 @@ export class TlsError extends UpliftError {
   /** libcurl CURLcode (0 when unknown). */
   curlCode: number;
   constructor(message: string, options: Opts & { curlCode?: number } = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_TLS', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_TLS', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_TLS') });
     this.curlCode = options.curlCode ?? 0;
   }
 }
@@ -210,7 +200,7 @@ export class TimeoutError extends UpliftError {
   /** The limit that elapsed, in milliseconds, when known. */
   declare timeoutMs?: number;
   constructor(message: string, options: Opts & { kind: TimeoutKind; timeoutMs?: number }) {
-    super(message, { ...options, code: 'ERR_UPLIFT_TIMEOUT', retryable: options.retryable ?? (options.kind !== 'overall' && options.kind !== 'response') });
+    super(message, { ...options, code: 'ERR_UPLIFT_TIMEOUT', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_TIMEOUT', { kind: options.kind }) });
     this.kind = options.kind;
     if (options.timeoutMs !== undefined) this.timeoutMs = options.timeoutMs;
   }
@@ -228,7 +218,7 @@ setName(AbortError, 'AbortError');
 /** The presigned URL / POST policy expired; presign again. */
 export class UrlExpiredError extends UpliftError {
   constructor(message: string, options: Opts = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_URL_EXPIRED', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_URL_EXPIRED', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_URL_EXPIRED') });
   }
 }
 setName(UrlExpiredError, 'UrlExpiredError');
@@ -237,7 +227,7 @@ setName(UrlExpiredError, 'UrlExpiredError');
 export class VendorError extends UpliftError {
   constructor(message: string, options: Opts & { vendor: string }) {
     const s = options.status;
-    super(message, { ...options, code: 'ERR_UPLIFT_VENDOR', retryable: options.retryable ?? (s !== undefined && s >= 500) });
+    super(message, { ...options, code: 'ERR_UPLIFT_VENDOR', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_VENDOR', { status: s }) });
   }
 }
 setName(VendorError, 'VendorError');
@@ -245,7 +235,7 @@ setName(VendorError, 'VendorError');
 /** The vendor rejected the credentials. */
 export class AuthError extends UpliftError {
   constructor(message: string, options: Opts = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_AUTH', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_AUTH', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_AUTH') });
   }
 }
 setName(AuthError, 'AuthError');
@@ -255,7 +245,7 @@ export class RateLimitError extends UpliftError {
   /** From `Retry-After`, in milliseconds, when the vendor sent it. */
   declare retryAfterMs?: number;
   constructor(message: string, options: Opts & { retryAfterMs?: number } = {}) {
-    super(message, { status: 429, ...options, code: 'ERR_UPLIFT_RATE_LIMITED', retryable: options.retryable ?? true });
+    super(message, { status: 429, ...options, code: 'ERR_UPLIFT_RATE_LIMITED', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_RATE_LIMITED') });
     if (options.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
   }
 }
@@ -264,7 +254,7 @@ setName(RateLimitError, 'RateLimitError');
 /** Malformed vendor JSON or missing fields. */
 export class BadResponseError extends UpliftError {
   constructor(message: string, options: Opts = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_BAD_RESPONSE', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_BAD_RESPONSE', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_BAD_RESPONSE') });
   }
 }
 setName(BadResponseError, 'BadResponseError');
@@ -274,7 +264,7 @@ export class TooLargeError extends UpliftError {
   declare sizeBytes?: number;
   declare maxSizeBytes?: number;
   constructor(message: string, options: Opts & { sizeBytes?: number; maxSizeBytes?: number } = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_TOO_LARGE', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_TOO_LARGE', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_TOO_LARGE') });
     if (options.sizeBytes !== undefined) this.sizeBytes = options.sizeBytes;
     if (options.maxSizeBytes !== undefined) this.maxSizeBytes = options.maxSizeBytes;
   }
@@ -284,7 +274,7 @@ setName(TooLargeError, 'TooLargeError');
 export class UnsupportedTypeError extends UpliftError {
   declare contentType?: string;
   constructor(message: string, options: Opts & { contentType?: string } = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_UNSUPPORTED_TYPE', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_UNSUPPORTED_TYPE', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_UNSUPPORTED_TYPE') });
     if (options.contentType !== undefined) this.contentType = redact(options.contentType);
   }
 }
@@ -293,7 +283,7 @@ setName(UnsupportedTypeError, 'UnsupportedTypeError');
 export class RegionUnavailableError extends UpliftError {
   declare region?: string;
   constructor(message: string, options: Opts & { region?: string } = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_REGION_UNAVAILABLE', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_REGION_UNAVAILABLE', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_REGION_UNAVAILABLE') });
     if (options.region !== undefined) this.region = redact(options.region);
   }
 }
@@ -304,7 +294,7 @@ export class IntegrityError extends UpliftError {
   declare expected?: string;
   declare actual?: string;
   constructor(message: string, options: Opts & { expected?: string; actual?: string } = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_INTEGRITY', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_INTEGRITY', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_INTEGRITY') });
     if (options.expected !== undefined) this.expected = redact(options.expected);
     if (options.actual !== undefined) this.actual = redact(options.actual);
   }
@@ -313,14 +303,14 @@ setName(IntegrityError, 'IntegrityError');
 
 export class EngineClosedError extends UpliftError {
   constructor(message = 'The engine is closed', options: Opts = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_ENGINE_CLOSED', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_ENGINE_CLOSED', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_ENGINE_CLOSED') });
   }
 }
 setName(EngineClosedError, 'EngineClosedError');
 
 export class InternalError extends UpliftError {
   constructor(message: string, options: Opts = {}) {
-    super(message, { ...options, code: 'ERR_UPLIFT_INTERNAL', retryable: options.retryable ?? false });
+    super(message, { ...options, code: 'ERR_UPLIFT_INTERNAL', retryable: options.retryable ?? defaultRetryable('ERR_UPLIFT_INTERNAL') });
   }
 }
 setName(InternalError, 'InternalError');

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "retry.h"
+
 namespace uplift {
 
 namespace {
@@ -108,7 +110,7 @@ void refineProxyError(CURL* easy, int curlCode, const ProxySettings& p, const st
     long code = connectCode >= 300 ? connectCode : status;
     err->code = codes::kProxy;
     err->httpStatus = code;
-    err->retryable = code == 502 || code == 503 || code == 504;
+    err->retryable = isRetryProxyStatus(code);
     err->message = "the proxy " + shown + " refused the request (HTTP " + std::to_string(code) + ")";
     if (code == 407) {
       err->message += ": it needs credentials; give them in the proxy URL (http://user:password@host:port)";

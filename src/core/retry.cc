@@ -1,5 +1,5 @@
-// Outcome classification and backoff. Retryable: 429, 500, 502, 503, 504, S3 SlowDown and
-// RequestTimeout, connection refused/reset, timeouts. Everything else is final.
+// Outcome classification and backoff. Retryable: the statuses and S3 codes of retry_facts
+// (src/core/errors.json), connection refused/reset, timeouts. Everything else is final.
 #include "retry.h"
 
 #include <curl/curl.h>
@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cmath>
 #include <cstdlib>
+#include <iterator>
 #include <limits>
 
 namespace uplift {
@@ -50,8 +51,7 @@ Error httpError(const HttpRequest& req, const HttpResponse& resp) {
   if (!s3Code.empty()) what += " " + s3Code;
   if (!s3Message.empty()) what += ": " + s3Message;
   long status = resp.status;
-  if (status == 429 || status == 500 || status == 502 || status == 503 || status == 504 ||
-      s3Code == "SlowDown" || s3Code == "RequestTimeout" || s3Code == "InternalError") {
+  if (isRetryHttpStatus(status) || isRetryS3Code(s3Code)) {
     e.code = status == 429 || s3Code == "SlowDown" ? codes::kRateLimited : codes::kHttp;
     e.retryable = true;
     std::string ra = resp.header("retry-after");
@@ -68,6 +68,21 @@ Error httpError(const HttpRequest& req, const HttpResponse& resp) {
 }
 
 }  // namespace
+
+bool isRetryHttpStatus(long status) {
+  return std::find(std::begin(retry_facts::kHttpStatuses), std::end(retry_facts::kHttpStatuses), status) !=
+         std::end(retry_facts::kHttpStatuses);
+}
+
+bool isRetryS3Code(const std::string& s3Code) {
+  return std::find(std::begin(retry_facts::kS3Codes), std::end(retry_facts::kS3Codes), s3Code) !=
+         std::end(retry_facts::kS3Codes);
+}
+
+bool isRetryProxyStatus(long status) {
+  return std::find(std::begin(retry_facts::kProxyStatuses), std::end(retry_facts::kProxyStatuses), status) !=
+         std::end(retry_facts::kProxyStatuses);
+}
 
 std::string decodeXmlEntities(const std::string& text) {
   std::string out;

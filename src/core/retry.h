@@ -17,6 +17,12 @@ Error classifyOutcome(int curlCode, const char* curlMessage, bool connected,
 // honouring Retry-After (retryAfterMs >= 0). `random01` in [0, 1) supplies the jitter.
 long backoffDelayMs(const RetryPolicy& p, int attempt, long retryAfterMs, double random01);
 
+// True for the statuses / S3 codes after which the engine tries a transfer again
+// (retry_facts, from src/core/errors.json).
+bool isRetryHttpStatus(long status);
+bool isRetryS3Code(const std::string& s3Code);
+bool isRetryProxyStatus(long status);
+
 // Parses a Retry-After value (delta seconds or an HTTP date) into ms; -1 when invalid.
 long parseRetryAfterMs(const std::string& value, long nowEpochSeconds);
 

@@ -210,4 +210,20 @@ TEST(ParseS3Error, NotAnS3Error) {
 }
 
 }  // namespace
+TEST(ClassifyOutcome, RetriesExactlyTheStatusesOfTheErrorsTable) {
+  for (long s : retry_facts::kHttpStatuses) {
+    Error e = classifyOutcome(CURLE_OK, "", true, putRequest(), response(s));
+    EXPECT_TRUE(e.retryable) << s;
+    EXPECT_EQ(e.code, s == 429 ? codes::kRateLimited : codes::kHttp) << s;
+  }
+  for (long s : {400L, 404L, 408L, 413L, 501L, 505L}) {
+    EXPECT_FALSE(isRetryHttpStatus(s)) << s;
+    EXPECT_FALSE(classifyOutcome(CURLE_OK, "", true, putRequest(), response(s)).retryable) << s;
+  }
+  for (const char* c : retry_facts::kS3Codes) EXPECT_TRUE(isRetryS3Code(c)) << c;
+  EXPECT_FALSE(isRetryS3Code("AccessDenied"));
+  for (long s : retry_facts::kProxyStatuses) EXPECT_TRUE(isRetryProxyStatus(s)) << s;
+  EXPECT_FALSE(isRetryProxyStatus(407));
+}
+
 }  // namespace uplift
