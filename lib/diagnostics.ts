@@ -65,29 +65,35 @@ const NOOP: Trace = { attach() {}, end() {}, error() {} };
 export function startTrace(operation: string | undefined, vendor: string | undefined, url: string | undefined): Trace {
   const op = operation ?? (vendor ? `${vendor}.upload` : 'upload');
   if (!isUpload(op)) return NOOP;
-  const base: UploadTraceBase = { id: nextId++, operation: op };
-  if (vendor !== undefined) base.vendor = vendor;
-  if (url !== undefined) base.url = redactUrl(url);
+  const id = nextId++;
+  let shownUrl: string | undefined;
+  // Built only when a channel has subscribers: redacting the URL costs a parse per upload.
+  const base = (): UploadTraceBase => {
+    const b: UploadTraceBase = { id, operation: op };
+    if (vendor !== undefined) b.vendor = vendor;
+    if (url !== undefined) b.url = shownUrl ??= redactUrl(url);
+    return b;
+  };
   const t0 = process.hrtime.bigint();
   const ms = (): number => Number(process.hrtime.bigint() - t0) / 1e6;
-  if (start.hasSubscribers) start.publish({ ...base });
+  if (start.hasSubscribers) start.publish({ ...base() });
   return {
     attach(handle) {
       handle.onTrace = (kind, partNumber, a, delayMs, e?: NativeError) => {
         if (kind === 'part') {
-          if (partDone.hasSubscribers) partDone.publish({ ...base, partNumber, etag: String(a) });
+          if (partDone.hasSubscribers) partDone.publish({ ...base(), partNumber, etag: String(a) });
         } else if (kind === 'retry' && retry.hasSubscribers) {
           const errOut: RetryMessage['error'] = { code: e?.code ?? 'ERR_UPLIFT_INTERNAL', message: redact(e?.message ?? ''), retryable: e?.retryable ?? true };
           if (e?.status) errOut.status = e.status;
-          retry.publish({ ...base, partNumber, attempt: Number(a), delayMs: delayMs ?? 0, error: errOut });
+          retry.publish({ ...base(), partNumber, attempt: Number(a), delayMs: delayMs ?? 0, error: errOut });
         }
       };
     },
     end() {
-      if (end.hasSubscribers) end.publish({ ...base, durationMs: ms() });
+      if (end.hasSubscribers) end.publish({ ...base(), durationMs: ms() });
     },
     error(err) {
-      if (error.hasSubscribers) error.publish({ ...base, durationMs: ms(), error: err });
+      if (error.hasSubscribers) error.publish({ ...base(), durationMs: ms(), error: err });
     },
   };
 }

@@ -50,7 +50,7 @@ export function fromNative(e: NativeError, ctx: { vendor?: string; signalReason?
     case 'ERR_UPLIFT_INTEGRITY':
       return new IntegrityError(msg, common);
     case 'ERR_UPLIFT_INVALID_ARGUMENT':
-      return new InvalidArgumentError(msg, { field: 'url' });
+      return new InvalidArgumentError(msg, { field: e.field ?? 'url' });
     case 'ERR_UPLIFT_FILE_NOT_FOUND':
     case 'ERR_UPLIFT_NOT_A_FILE':
     case 'ERR_UPLIFT_FILE_NOT_READABLE':

@@ -28,6 +28,8 @@ export interface NativeError {
   code: string; message: string; status?: number; curlCode?: number; requestId?: string;
   vendorCode?: string; timeoutKind?: 'connect' | 'stall' | 'overall' | 'response'; retryable: boolean;
   retryAfterMs?: number; attempts?: number; partNumber?: number;
+  /** For ERR_UPLIFT_INVALID_ARGUMENT: the option or spec field at fault, when the engine knows it. */
+  field?: string;
 }
 
 export type NativeSource =

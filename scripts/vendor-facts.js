@@ -24,7 +24,9 @@ function cpp() {
   for (const v of vendors) {
     for (const [k, f] of Object.entries(table[v])) {
       out.push(`// ${v}: ${f.doc}`);
-      out.push(`inline constexpr uint64_t k${cap(v)}${cap(k)} = ${f.value}ull;`);
+      out.push(typeof f.value === 'string'
+        ? `inline constexpr const char* k${cap(v)}${cap(k)} = ${JSON.stringify(f.value)};`
+        : `inline constexpr uint64_t k${cap(v)}${cap(k)} = ${f.value}ull;`);
     }
   }
   out.push('', '}  // namespace uplift::vendors::facts', '');
@@ -36,7 +38,7 @@ function ts() {
   for (const v of vendors) {
     for (const [k, f] of Object.entries(table[v])) {
       out.push(`/** ${v}: ${f.doc} */`);
-      out.push(`export const ${v.toUpperCase()}_${camelToConst(k)} = ${f.value};`);
+      out.push(`export const ${v.toUpperCase()}_${camelToConst(k)} = ${typeof f.value === 'string' ? `'${f.value}'` : f.value};`);
     }
   }
   out.push('');

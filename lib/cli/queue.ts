@@ -98,7 +98,7 @@ export async function runWorker(r: QueueRun): Promise<number> {
   const deadline = positiveInt('shutdown-deadline', r.flags['shutdown-deadline'], 24 * 3600 * 1000);
   const connection = connect(redisUrl(r));
   connection.on('error', () => {});
-  const { createUploadWorker } = await import('../queue');
+  const { createUploadWorker, endConnection } = await import('../queue');
   const name = queueName(r);
   const journalKey = r.env.UPLIFT_JOURNAL_KEY;
   const w = createUploadWorker({
@@ -112,17 +112,22 @@ export async function runWorker(r: QueueRun): Promise<number> {
     bw.on('completed', (job: FinishedJob) => process.stdout.write(`completed ${job.id} ${job.data.vendor} ${path.basename(job.data.source)}\n`));
     bw.on('failed', (job: FinishedJob | undefined, err: Error) => process.stdout.write(`failed ${job?.id ?? '?'} ${job?.data.vendor ?? ''}: ${redact(err.message)}\n`));
   }
+  const stopped = new Promise<void>((resolve) => {
+    if (r.signal.aborted) resolve();
+    r.signal.addEventListener('abort', () => resolve(), { once: true });
+  });
   try {
-    await w.ready();
-    process.stdout.write(`uplift worker: serving ${Object.keys(clients).join(', ')} on queue '${name}' (pid ${process.pid})\n`);
-    await new Promise<void>((resolve) => {
-      if (r.signal.aborted) resolve();
-      r.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    // a signal while Redis is still being reached stops at once
+    let ready = false;
+    await Promise.race([w.ready().then(() => { ready = true; }), stopped]);
+    if (ready) {
+      process.stdout.write(`uplift worker: serving ${Object.keys(clients).join(', ')} on queue '${name}' (pid ${process.pid})\n`);
+      await stopped;
+    }
     process.stderr.write('uplift worker: stopping (running uploads finish or go back to the queue)\n');
   } finally {
     await w.close();
-    await connection.quit().catch(() => {});
+    await endConnection(connection);
   }
   return 0;
 }
@@ -154,7 +159,7 @@ export async function runEnqueue(r: QueueRun): Promise<number> {
   }
   const connection = connect(redisUrl(r));
   connection.on('error', () => {});
-  const { createUploadQueue } = await import('../queue');
+  const { createUploadQueue, endConnection } = await import('../queue');
   const q = createUploadQueue({ connection, name: queueName(r) });
   const ids: { id: string; file: string }[] = [];
   try {
@@ -165,7 +170,7 @@ export async function runEnqueue(r: QueueRun): Promise<number> {
     }
   } finally {
     await q.close();
-    await connection.quit().catch(() => {});
+    await endConnection(connection);
   }
   if (f.json) process.stdout.write(`${JSON.stringify({ vendor, queue: queueName(r), jobs: ids }, null, 2)}\n`);
   else for (const j of ids) process.stdout.write(`${j.id} ${j.file}\n`);

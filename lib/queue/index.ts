@@ -64,6 +64,56 @@ async function redisCall<T>(what: string, ms: number, p: Promise<T>): Promise<T>
 /** Ms close() waits past its deadline for Redis before it drops the connections. */
 const CLOSE_GRACE_MS = 5000;
 
+/**
+ * Ends an ioredis connection: QUIT when it is connected (at most `ms`), else drops it. A QUIT
+ * sent while Redis is unreachable waits for a connection that never comes, and a client left
+ * reconnecting keeps the process alive.
+ */
+export async function endConnection(c: Redis, ms = CLOSE_GRACE_MS): Promise<void> {
+  if (c.status === 'end') return;
+  if (c.status === 'ready') {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    });
+    await Promise.race([c.quit().then(() => undefined, () => undefined), late]);
+    clearTimeout(timer);
+  }
+  if ((c.status as string) !== 'end') c.disconnect();
+}
+
+/** Closes a BullMQ queue or worker; when Redis does not answer within `ms`, drops its connections. */
+async function closeBull(b: BullQueue | BullWorker, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  let late = false;
+  const deadline = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      late = true;
+      resolve();
+    }, ms);
+  });
+  await Promise.race([b.close().catch(() => {}), deadline]);
+  clearTimeout(timer);
+  if (late) dropBullConnections(b);
+}
+
+/**
+ * Drops what a BullMQ queue or worker holds open when Redis is gone: its ioredis clients and
+ * a worker's lock-renewal timer. BullMQ's own close() and disconnect() first wait for a
+ * connection that never comes; its (unexported) backend and lock manager are reached here,
+ * each guarded for its absence, so a BullMQ version that renames them only loses this
+ * fallback.
+ */
+function dropBullConnections(b: BullQueue | BullWorker): void {
+  type Conn = { _client?: Redis } | undefined;
+  const inner = b as unknown as { backend?: { connection?: Conn; blockingConnection?: Conn }; lockManager?: { close?: () => Promise<void> } };
+  for (const conn of [inner.backend?.connection, inner.backend?.blockingConnection]) {
+    const client = conn?._client;
+    if (client && client.status !== 'end') client.disconnect();
+  }
+  void inner.lockManager?.close?.().catch(() => {});
+}
+
 /** The BullMQ queue name of one vendor. */
 export function vendorQueueName(name: string, vendor: QueueVendor): string {
   return `${name}-${vendor}`;
@@ -174,8 +224,8 @@ export function createUploadQueue(options: UploadQueueOptions): UploadQueue {
       return redisCall('cancel', timeoutMs, cancel(jobOrId));
     },
     async close() {
-      await Promise.all([...queues.values()].map((q) => q.close()));
-      if (redis) await redis.quit().catch(() => {});
+      await Promise.all([...queues.values()].map((q) => closeBull(q, timeoutMs)));
+      if (redis) await endConnection(redis);
     },
   };
 
@@ -416,7 +466,9 @@ export function createUploadWorker(options: UploadWorkerOptions): UploadWorker {
   subscribed.catch(() => {});
 
   let closing: Promise<void> | undefined;
+  const closedAc = new AbortController();
   const close = (opts?: { deadlineMs?: number }): Promise<void> => {
+    closedAc.abort();
     closing ??= (async () => {
       const deadline = opts?.deadlineMs === undefined ? deadlineDefault : checkInteger('options.deadlineMs', opts.deadlineMs, { min: 0 });
       const timer = setTimeout(() => shutdown.abort(), deadline);
@@ -426,11 +478,14 @@ export function createUploadWorker(options: UploadWorkerOptions): UploadWorker {
       const force = new Promise<void>((resolve) => {
         forced = setTimeout(() => {
           dropped = true;
-          void Promise.all(workers.map((w) => w.disconnect().catch(() => {})));
+          for (const w of workers) {
+            void w.close(true).catch(() => {});
+            dropBullConnections(w);
+          }
           sub.disconnect();
           redis.disconnect();
           resolve();
-        }, deadline + CLOSE_GRACE_MS);
+        }, running === 0 && redis.status !== 'ready' ? 0 : deadline + CLOSE_GRACE_MS); // nothing to wait for without Redis
       });
       try {
         await Promise.race([Promise.all(workers.map((w) => w.close())), force]);
@@ -442,8 +497,8 @@ export function createUploadWorker(options: UploadWorkerOptions): UploadWorker {
           process.off('SIGINT', onSignal);
         }
         if (!dropped) {
-          await sub.quit().catch(() => {});
-          await redis.quit().catch(() => {});
+          await endConnection(sub);
+          await endConnection(redis);
         }
       }
     })();
@@ -464,7 +519,13 @@ export function createUploadWorker(options: UploadWorkerOptions): UploadWorker {
     },
     ready(opts) {
       const ms = opts?.timeoutMs === undefined ? DEFAULT_REDIS_TIMEOUT_MS : checkInteger('options.timeoutMs', opts.timeoutMs, { min: 1 });
-      return redisCall('ready', ms, Promise.all([...workers.map((w) => w.waitUntilReady()), subscribed]).then(() => undefined));
+      // close() settles a ready() still waiting for Redis (and its timer) at once
+      const closed = new Promise<never>((_, reject) => {
+        const stop = (): void => reject(new AbortError('closed', 'ready(): the worker was closed before Redis answered'));
+        if (closedAc.signal.aborted) stop();
+        else closedAc.signal.addEventListener('abort', stop, { once: true });
+      });
+      return redisCall('ready', ms, Promise.race([Promise.all([...workers.map((w) => w.waitUntilReady()), subscribed]).then(() => undefined), closed]));
     },
     close,
   };

@@ -10,9 +10,13 @@ export const KORE_DEFAULT_CHUNK_BYTES = 8388608;
 export const KORE_MAX_CHUNKS = 10000;
 /** kore: chunks in flight by default */
 export const KORE_DEFAULT_CONCURRENCY = 4;
+/** kore: file name sent when neither the caller nor the source gives one */
+export const KORE_DEFAULT_FILE_NAME = 'file';
 /** plaud: largest file Plaud takes: 5 GiB */
 export const PLAUD_MAX_FILE_BYTES = 5368709120;
 /** plaud: parts in flight by default */
 export const PLAUD_DEFAULT_CONCURRENCY = 4;
+/** scripe: Scripe-Api-Version header sent when the caller gives none */
+export const SCRIPE_DEFAULT_API_VERSION = '2026-08-01';
 /** eka: files in flight by default */
 export const EKA_DEFAULT_CONCURRENCY = 4;

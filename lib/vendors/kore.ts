@@ -18,7 +18,7 @@ import {
   nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
-import { KORE_DEFAULT_CHUNK_BYTES, KORE_DEFAULT_CONCURRENCY, KORE_MAX_CHUNK_BYTES, KORE_MAX_CHUNKS, KORE_SINGLE_LIMIT_BYTES } from './facts';
+import { KORE_DEFAULT_CHUNK_BYTES, KORE_DEFAULT_CONCURRENCY, KORE_DEFAULT_FILE_NAME, KORE_MAX_CHUNK_BYTES, KORE_MAX_CHUNKS, KORE_SINGLE_LIMIT_BYTES } from './facts';
 
 // The limits and defaults come from the one table the engine uses too (src/core/vendors/facts.json).
 export { KORE_DEFAULT_CHUNK_BYTES, KORE_DEFAULT_CONCURRENCY, KORE_MAX_CHUNK_BYTES, KORE_MAX_CHUNKS, KORE_SINGLE_LIMIT_BYTES };
@@ -275,7 +275,7 @@ export class KoreClient {
       const common = checkUpload('options', options, ['contentType']);
       const explicitType = options?.contentType === undefined ? undefined : checkContentType('options.contentType', options.contentType);
       const src = checkSource('source', source);
-      const fileName = s.fileName ?? nameOfSource(src) ?? 'file';
+      const fileName = s.fileName ?? nameOfSource(src) ?? KORE_DEFAULT_FILE_NAME;
       return withStreamingSources([src], common, async ([r]) => {
         if (s.fileSize !== undefined && r.size !== s.fileSize) {
           throw new InvalidArgumentError(`the source has ${r.size} bytes but the session was started for ${s.fileSize}`, { field: 'source', received: `${r.size} bytes` });

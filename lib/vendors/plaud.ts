@@ -10,12 +10,10 @@ import { extensionOf } from '../content-type';
 import { InvalidArgumentError, RegionUnavailableError, TooLargeError, UrlExpiredError, UpliftError } from '../errors';
 import { checkJournal, fingerprintOf, Journal, type JournalOption } from '../journal';
 import { debug } from '../debug';
-import { layoutParts } from '../primitives';
-import { runNative, safeProgress } from '../run';
-import { checkEnum, checkInteger, checkSource, checkString, invalid, isPlainObject } from '../validate';
+import { checkEnum, checkInteger, checkSource, checkString, checkUrl, invalid, isPlainObject } from '../validate';
 import {
-  checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, guard, jobFields, nameOfSource,
-  pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
+  checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, guard, nameOfSource,
+  pickEngine, runOp, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 import { PLAUD_DEFAULT_CONCURRENCY, PLAUD_MAX_FILE_BYTES } from './facts';
 
@@ -105,6 +103,20 @@ function checkTicket(v: unknown): PlaudTicket {
   return t;
 }
 
+/** Each part of a ticket given to upload(): { partNumber, url }, each number once. */
+function checkTicketParts(parts: PlaudTicket['parts']): PlaudTicket['parts'] {
+  const seen = new Set<number>();
+  return parts.map((p, i) => {
+    if (!isPlainObject(p)) throw invalid(`parts[${i}]`, 'an object { partNumber, url }', p);
+    const partNumber = checkInteger(`parts[${i}].partNumber`, p.partNumber, { min: 1, max: 10000 });
+    if (seen.has(partNumber)) {
+      throw new InvalidArgumentError(`parts[${i}].partNumber ${partNumber} appears twice; each part needs its own URL`, { field: `parts[${i}].partNumber`, received: String(partNumber) });
+    }
+    seen.add(partNumber);
+    return { partNumber, url: checkUrl(`parts[${i}].url`, p.url) };
+  });
+}
+
 function checkSent(v: unknown): PlaudSent {
   if (!isPlainObject(v)) throw invalid('sent', 'the object upload() answered: { parts, md5 }', v);
   if (!Array.isArray(v.parts) || v.parts.length === 0) throw invalid('sent.parts', 'a non-empty array of { partNumber, etag }', v.parts);
@@ -170,14 +182,11 @@ export class PlaudClient {
         if (t.fileSize !== undefined && r.size !== t.fileSize) {
           throw new InvalidArgumentError(`the source has ${r.size} bytes but the ticket was presigned for ${t.fileSize}`, { field: 'source', received: `${r.size} bytes` });
         }
-        const laid = layoutParts(t.parts, r.size, t.chunkSizeBytes);
-        const out = await runNative(
-          () => engine.nativeEngine().uploadPresignedParts(
-            { parts: laid, source: r.native, headers: [], concurrency: common.concurrency ?? PLAUD_DEFAULT_CONCURRENCY, ...jobFields(common.job) },
-            safeProgress(common.onProgress),
-          ),
-          { signal: common.signal, onProgress: common.onProgress, vendor: VENDOR, site },
-        );
+        // the engine lays the parts over the source (ChunkSize bytes each) and PUTs them
+        const out = await runOp<Required<PlaudSent>>(engine, 'plaud.upload', {
+          source: r.native, ticket: { fileId: t.fileId, uploadId: t.uploadId, chunkSizeBytes: t.chunkSizeBytes, parts: checkTicketParts(t.parts) },
+          concurrency: common.concurrency ?? PLAUD_DEFAULT_CONCURRENCY,
+        }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
         return { parts: out.parts.map((p) => ({ partNumber: p.partNumber, etag: p.etag })), md5: out.md5, bytes: out.bytes };
       });
     });

@@ -14,9 +14,11 @@ import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard, jobFields,
   nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
+import { SCRIPE_DEFAULT_API_VERSION } from './facts';
 
 export const SCRIPE_DEFAULT_BASE_URL = 'https://api.scripe.io';
-export const SCRIPE_DEFAULT_API_VERSION = '2026-08-01';
+// from the one table the engine uses too (src/core/vendors/facts.json)
+export { SCRIPE_DEFAULT_API_VERSION };
 
 const MB = 1_000_000;
 /**

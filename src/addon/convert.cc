@@ -244,6 +244,7 @@ Napi::Object ErrorToJs(Napi::Env env, const Error& e) {
   if (e.retryAfterMs >= 0) o.Set("retryAfterMs", Napi::Number::New(env, static_cast<double>(e.retryAfterMs)));
   if (e.attempts) o.Set("attempts", Napi::Number::New(env, e.attempts));
   if (e.partNumber) o.Set("partNumber", Napi::Number::New(env, e.partNumber));
+  if (!e.field.empty()) o.Set("field", e.field);
   return o;
 }
 

@@ -4,7 +4,8 @@
 // stream's bytes from its position on, so none are released unhashed.
 #include "digest.h"
 
-#include <vector>
+#include <algorithm>
+#include <memory>
 
 #include "md5.h"
 #include "stream_source.h"
@@ -27,7 +28,9 @@ struct DigestRun : std::enable_shared_from_this<DigestRun> {
   int cancelHook = 0;
   Md5 md5;
   uint64_t pos = 0;
-  std::vector<unsigned char> buf;
+  // Sized to the range (at most one block) and left uninitialised: a 1 MiB zeroed vector per
+  // run cost a memset and fresh pages for every small file.
+  std::unique_ptr<unsigned char[]> buf;
 
   void finish(const Error& e, const std::string& hex) {
     if (stream && hold) {
@@ -70,19 +73,22 @@ struct DigestRun : std::enable_shared_from_this<DigestRun> {
 
   void step() {
     constexpr size_t kBlock = 1 << 20;
-    if (hash && buf.empty()) buf.resize(kBlock);
+    if (hash && !buf) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(kBlock, std::max<uint64_t>(1, range.length)));
+      buf.reset(new unsigned char[n]);
+    }
     while (hash && pos < range.length) {
       Error why = stopReason();
       if (!why.code.empty()) return finish(why, std::string());
       size_t want = static_cast<size_t>(std::min<uint64_t>(kBlock, range.length - pos));
       Error err;
-      int64_t got = range.source->readAt(range.offset + pos, buf.data(), want, &err);
+      int64_t got = range.source->readAt(range.offset + pos, buf.get(), want, &err);
       if (got == StreamSource::kWouldBlock) return park(range.offset + pos);
       if (got <= 0) {
         if (got == 0) err = makeError(codes::kSourceChanged, "the source ended early");
         return finish(err, std::string());
       }
-      md5.update(buf.data(), static_cast<size_t>(got));
+      md5.update(buf.get(), static_cast<size_t>(got));
       pos += static_cast<uint64_t>(got);
       if (stream) stream->moveHold(hold, range.offset + pos);
     }

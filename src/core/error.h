@@ -21,6 +21,7 @@ struct Error {
   long retryAfterMs = -1;   // from Retry-After, -1 when absent
   int attempts = 0;         // attempts made before giving up
   int partNumber = 0;       // the part or chunk that failed, 0 when not part-based
+  std::string field;        // for kInvalidArgument: the option or spec field at fault, when known
 };
 
 inline Error makeError(const char* code, std::string message) {

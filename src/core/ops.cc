@@ -43,6 +43,7 @@ const OpEntry kOps[] = {
     {"kore.complete", &vendorOp<&vendors::koreComplete>},
     {"kore.uploadFile", &vendorOp<&vendors::koreUploadFile>},
     {"plaud.presign", &vendorOp<&vendors::plaudPresign>},
+    {"plaud.upload", &vendorOp<&vendors::plaudUpload>},
     {"plaud.complete", &vendorOp<&vendors::plaudComplete>},
     {"plaud.uploadFile", &vendorOp<&vendors::plaudUploadFile>},
     {"scripe.presign", &vendorOp<&vendors::scripePresign>},

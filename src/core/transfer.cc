@@ -36,7 +36,13 @@ std::shared_ptr<::x509_store_st> parseCaStore(const std::string& pem) {
 }
 
 namespace {
-constexpr long kUploadBufferBytes = 512 * 1024;  // measured ~15% faster than 64 KiB
+// Large bodies go out in 512 KiB reads (measured ~15% faster than curl's 64 KiB default).
+// Setting the option makes libcurl free the handle's upload buffer and allocate a fresh one
+// (fresh pages, faulted in by the first read), so bodies up to kSmallBodyBytes keep the
+// default size and the buffer a pooled handle already has: on 64 KiB forms that
+// allocation and its page faults were ~20% of the I/O thread's time.
+constexpr long kUploadBufferBytes = 512 * 1024;
+constexpr uint64_t kSmallBodyBytes = 1024 * 1024;
 }
 
 Transfer::Transfer(std::shared_ptr<Job> job, HttpRequest req, Done done)
@@ -94,7 +100,9 @@ bool Transfer::prepare(CURLSH* share, const TlsOptions& tls, Error* err) {
   curl_easy_setopt(easy_, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(easy_, CURLOPT_CONNECTTIMEOUT_MS, t.connectMs);
   curl_easy_setopt(easy_, CURLOPT_TCP_KEEPALIVE, 1L);
-  curl_easy_setopt(easy_, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferBytes);
+  if (streamedRange().length > kSmallBodyBytes) {
+    curl_easy_setopt(easy_, CURLOPT_UPLOAD_BUFFERSIZE, kUploadBufferBytes);
+  }
   curl_easy_setopt(easy_, CURLOPT_HEADERFUNCTION, &Transfer::onHeader);
   curl_easy_setopt(easy_, CURLOPT_HEADERDATA, this);
   curl_easy_setopt(easy_, CURLOPT_WRITEFUNCTION, &Transfer::onWrite);

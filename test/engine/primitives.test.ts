@@ -4,7 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { Readable } from 'stream';
-import { Engine, putPresigned, postPresignedForm, uploadPresignedParts, UpliftError } from '../../lib';
+import { execFileSync } from 'child_process';
+import { Engine, putPresigned, postPresignedForm, uploadPresignedParts, SourceError, UpliftError } from '../../lib';
 import { startSink, type Sink } from '../support/sink';
 
 const MiB = 1024 * 1024;
@@ -169,6 +170,24 @@ describe('postPresignedForm', () => {
     expect(fields['file:type']).toBe('audio/mp4');
     expect(fields['file:md5']).toBe(md5(f.data));
   });
+
+  test('a file path is opened by the engine alone: no stat or access round trip from JS per upload', async () => {
+    const f = makeFile('small.wav', 64 * 1024);
+    const stat = jest.spyOn(fs.promises, 'stat');
+    const access = jest.spyOn(fs.promises, 'access');
+    try {
+      const r = await postPresignedForm(`${sink.url}/bucket/`, { key: 'k' }, f.path, { engine });
+      expect(r.md5).toBe(md5(f.data));
+      const p = await putPresigned(`${sink.url}/b/small.wav`, f.path, { engine });
+      expect(p.md5).toBe(md5(f.data));
+      expect(sink.requests[1].headers['content-type']).toBe('audio/wav');
+      expect(stat).not.toHaveBeenCalled();
+      expect(access).not.toHaveBeenCalled();
+    } finally {
+      stat.mockRestore();
+      access.mockRestore();
+    }
+  });
 });
 
 describe('uploadPresignedParts', () => {
@@ -242,6 +261,26 @@ describe('bad input', () => {
     await expect(putPresigned('file:///etc/passwd', Buffer.from('a'), { engine })).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT' });
     await expect(putPresigned(`${sink.url}/x`, Buffer.from('a'), { engine, headers: { 'x-a': 'v\r\nInjected: 1' } })).rejects.toThrow(/x-a/);
     await expect(putPresigned(`${sink.url}/x`, Buffer.from('a'), { engine, concurency: 2 } as never)).rejects.toThrow(/concurrency/);
+    expect(sink.requests).toHaveLength(0);
+  });
+
+  test('a path the engine cannot open: put and form give the same SourceError as the flows that stat first (message, path, caller stack)', async () => {
+    const fifo = path.join(dir, 'pipe.wav');
+    execFileSync('mkfifo', [fifo]);
+    const u = (n: number) => ({ partNumber: n, url: `${sink.url}/x?partNumber=${n}` });
+    for (const bad of [path.join(dir, 'nope.wav'), dir, fifo]) {
+      // uploadPresignedParts needs the size, so it stats the path in JS before the engine runs.
+      const ref = await uploadPresignedParts([u(1)], bad, { engine, partSizeBytes: MiB }).catch((e: unknown) => e);
+      expect(ref).toBeInstanceOf(SourceError);
+      for (const run of [() => putPresigned(`${sink.url}/x`, bad, { engine }), () => postPresignedForm(`${sink.url}/f`, { key: 'k' }, bad, { engine })]) {
+        const e = (await run().catch((x: unknown) => x)) as SourceError;
+        expect(e).toBeInstanceOf(SourceError);
+        expect(e.code).toBe((ref as SourceError).code);
+        expect(e.message).toBe((ref as SourceError).message);
+        expect((e as unknown as { path?: string }).path).toBe(bad);
+        expect(e.stack).toContain('primitives.test.ts');
+      }
+    }
     expect(sink.requests).toHaveLength(0);
   });
 

@@ -1,6 +1,6 @@
 // Pure helpers of the vendor flows: the signed header names of a presigned URL (Heify sends
-// exactly those x-amz-meta-* headers) and Plaud's complete answer read with an upper-case
-// FileMd5.
+// exactly those x-amz-meta-* headers), Plaud's complete answer read with an upper-case
+// FileMd5, and Plaud's part layout (the one home of upload()'s parts).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -47,6 +47,44 @@ TEST(ReadPlaudComplete, FileMd5ComparedWithoutRegardToCase) {
   EXPECT_EQ(stringOr(*out, "fileMd5"), "9e107d9d372bb6826bd81d3542a419d6");
   JsonPtr other;
   EXPECT_EQ(readPlaudComplete(doc, "00000000000000000000000000000000", &other).code, codes::kIntegrity);
+}
+
+TEST(LayoutTicket, PartNumberNCoversItsChunkTheLastOneShorter) {
+  Json parts;
+  ASSERT_TRUE(parseJson(R"([{"partNumber":2,"url":"http://h/2"},{"partNumber":1,"url":"http://h/1"},
+                            {"partNumber":3,"url":"http://h/3"}])", &parts, nullptr));
+  PlaudTicket t;
+  t.chunkSize = 10;
+  uint64_t expected = 0;
+  ASSERT_EQ(layoutTicket(parts, "partNumber", "url", 25, &t, &expected), Layout::kOk);
+  EXPECT_EQ(expected, 3u);
+  ASSERT_EQ(t.parts.size(), 3u);
+  for (const auto& p : t.parts) {
+    EXPECT_EQ(p.offset, static_cast<uint64_t>(p.partNumber - 1) * 10) << p.partNumber;
+    EXPECT_EQ(p.length, p.partNumber == 3 ? 5u : 10u) << p.partNumber;
+    EXPECT_EQ(p.url, "http://h/" + std::to_string(p.partNumber));
+  }
+}
+
+TEST(LayoutTicket, RefusesWrongCountsGapsAndRepeats) {
+  PlaudTicket t;
+  t.chunkSize = 10;
+  uint64_t expected = 0;
+  Json two, gap, twice, noUrl;
+  ASSERT_TRUE(parseJson(R"([{"partNumber":1,"url":"u"},{"partNumber":2,"url":"u"}])", &two, nullptr));
+  EXPECT_EQ(layoutTicket(two, "partNumber", "url", 21, &t, &expected), Layout::kWrongCount);
+  EXPECT_EQ(expected, 3u);
+  ASSERT_TRUE(parseJson(R"([{"partNumber":1,"url":"u"},{"partNumber":3,"url":"u"}])", &gap, nullptr));
+  EXPECT_EQ(layoutTicket(gap, "partNumber", "url", 20, &t, &expected), Layout::kBadPart);
+  ASSERT_TRUE(parseJson(R"([{"partNumber":1,"url":"u"},{"partNumber":1,"url":"u"}])", &twice, nullptr));
+  EXPECT_EQ(layoutTicket(twice, "partNumber", "url", 20, &t, &expected), Layout::kBadPart);
+  ASSERT_TRUE(parseJson(R"([{"partNumber":1}])", &noUrl, nullptr));
+  EXPECT_EQ(layoutTicket(noUrl, "partNumber", "url", 5, &t, &expected), Layout::kBadPart);
+  // an empty file is one empty part
+  Json one;
+  ASSERT_TRUE(parseJson(R"([{"partNumber":1,"url":"u"}])", &one, nullptr));
+  ASSERT_EQ(layoutTicket(one, "partNumber", "url", 0, &t, &expected), Layout::kOk);
+  EXPECT_EQ(t.parts[0].length, 0u);
 }
 
 }  // namespace

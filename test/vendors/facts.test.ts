@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eka, kore, plaud } from '../../lib';
+import { eka, kore, plaud, scripe } from '../../lib';
 import { RETRY_HTTP_STATUSES } from '../../lib/error-codes';
 import { AuthError, HttpError, NetworkError, TimeoutError, codes, defaultRetryable } from '../../lib/errors';
 
@@ -19,6 +19,11 @@ test('facts.h and lib/vendors/facts.ts are generated from facts.json and current
   expect(eka.EKA_DEFAULT_CONCURRENCY).toBe(table.eka.defaultConcurrency.value);
   const header = readFileSync(join(root, 'src/core/vendors/facts.h'), 'utf8');
   expect(header).toContain(`kKoreSingleLimitBytes = ${table.kore.singleLimitBytes.value}ull`);
+  // text facts too: the default Scripe-Api-Version and Kore file name live in the table alone
+  expect(scripe.SCRIPE_DEFAULT_API_VERSION).toBe(table.scripe.defaultApiVersion.value);
+  expect(header).toContain(`kScripeDefaultApiVersion = "${table.scripe.defaultApiVersion.value}";`);
+  expect(header).toContain(`kKoreDefaultFileName = "${table.kore.defaultFileName.value}";`);
+  for (const f of ['scripe.cc', 'kore.cc']) expect(readFileSync(join(root, 'src/core/vendors', f), 'utf8')).not.toMatch(/"2026-\d\d-\d\d"|"fileName", "file"/);
 });
 
 test('error codes, their retryable defaults and the retried statuses come from src/core/errors.json on both sides', () => {

@@ -173,6 +173,25 @@ describe.each(SANDBOX_READINGS.plaud.filter((r) => r !== 'chunk-5mb').map((r) =>
     expect(err).toMatchObject({ code: 'ERR_UPLIFT_BAD_RESPONSE', vendor: 'plaud' });
   });
 
+  test('upload(): the engine lays the ticket over the source and refuses one that does not fit, before any request', async () => {
+    const from = s.sb.log.entries().length;
+    const p = client();
+    const ticket = (numbers: number[]) => ({
+      fileId: 'f', uploadId: 'u', chunkSizeBytes: 5, parts: numbers.map((n) => ({ partNumber: n, url: `http://127.0.0.1:1/${n}` })),
+    });
+    // two URLs, numbered 1 and 3, for 10 bytes in parts of 5: part 2 has no URL (the count alone fits)
+    await expect(p.upload(ticket([1, 3]), Buffer.alloc(10))).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field: 'parts', vendor: 'plaud' });
+    await expect(p.upload(ticket([1, 1]), Buffer.alloc(10))).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field: 'parts[1].partNumber' });
+    await expect(p.upload(ticket([1, 2, 3]), Buffer.alloc(10))).rejects.toThrow(/parts has 3 URL\(s\) but 10 bytes in parts of 5 bytes need 2/);
+    // the engine's op itself, given no ticket: a typed error, no request
+    const n = s.engine.nativeEngine() as unknown as { run(op: string, spec: object): { promise: Promise<unknown> } };
+    await expect(n.run('plaud.upload', { source: { kind: 'buffer', buffer: Buffer.alloc(3) } }).promise)
+      .rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field: 'ticket' });
+    await expect(n.run('plaud.upload', { source: { kind: 'buffer', buffer: Buffer.alloc(3) }, ticket: { fileId: 'f', uploadId: 'u', chunkSizeBytes: 'five', parts: [] } }).promise)
+      .rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field: 'ticket' });
+    expect(logSince(s.sb, from)).toHaveLength(0);
+  });
+
   test('options are checked before any request', async () => {
     const from = s.sb.log.entries().length;
     const p = client();

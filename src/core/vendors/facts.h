@@ -15,10 +15,14 @@ inline constexpr uint64_t kKoreDefaultChunkBytes = 8388608ull;
 inline constexpr uint64_t kKoreMaxChunks = 10000ull;
 // kore: chunks in flight by default
 inline constexpr uint64_t kKoreDefaultConcurrency = 4ull;
+// kore: file name sent when neither the caller nor the source gives one
+inline constexpr const char* kKoreDefaultFileName = "file";
 // plaud: largest file Plaud takes: 5 GiB
 inline constexpr uint64_t kPlaudMaxFileBytes = 5368709120ull;
 // plaud: parts in flight by default
 inline constexpr uint64_t kPlaudDefaultConcurrency = 4ull;
+// scripe: Scripe-Api-Version header sent when the caller gives none
+inline constexpr const char* kScripeDefaultApiVersion = "2026-08-01";
 // eka: files in flight by default
 inline constexpr uint64_t kEkaDefaultConcurrency = 4ull;
 

@@ -139,7 +139,7 @@ void single(const std::shared_ptr<KoreRun>& run) {
   r.isForm = true;
   r.form.fields = {FormField{"fileContext", stringOr(spec, "fileContext")}};
   r.form.fileField = "file";
-  r.form.fileName = stringOr(spec, "fileName", "file");
+  r.form.fileName = stringOr(spec, "fileName", facts::kKoreDefaultFileName);
   r.form.fileContentType = stringOr(spec, "contentType");
   r.form.file = BodyRange{source, 0, source->size()};
   ensureDigest(run);
@@ -216,7 +216,7 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId, const std::s
   std::string url = joinUrl(base(spec), "/api/public/files/session/" + urlEncode(sessionId));
   Headers headers = auth(spec);
   headers.emplace_back("Accept", "application/json");
-  std::string fileName = stringOr(spec, "fileName", "file");
+  std::string fileName = stringOr(spec, "fileName", facts::kKoreDefaultFileName);
   std::string contentType = stringOr(spec, "contentType");
   BatchSpec b;
   b.count = todo->size();

@@ -76,6 +76,28 @@ void complete(const OpContext& ctx, const std::string& fileId, const std::string
 
 }  // namespace
 
+Layout layoutTicket(const rapidjson::Value& parts, const char* numberKey, const char* urlKey,
+                    uint64_t fileSize, PlaudTicket* t, uint64_t* expected) {
+  *expected = partCount(fileSize, t->chunkSize);
+  if (!parts.IsArray() || parts.Size() != *expected) return Layout::kWrongCount;
+  std::vector<bool> seen(static_cast<size_t>(*expected) + 1, false);
+  t->parts.clear();
+  for (const auto& p : parts.GetArray()) {
+    PartSpec ps;
+    int n = 0;
+    if (!getInt(p, numberKey, &n) || n < 1 || static_cast<uint64_t>(n) > *expected ||
+        seen[static_cast<size_t>(n)] || !getString(p, urlKey, &ps.url)) {
+      return Layout::kBadPart;
+    }
+    seen[static_cast<size_t>(n)] = true;
+    ps.partNumber = n;
+    ps.offset = static_cast<uint64_t>(n - 1) * t->chunkSize;
+    ps.length = std::min(t->chunkSize, fileSize - std::min(fileSize, ps.offset));
+    t->parts.push_back(std::move(ps));
+  }
+  return Layout::kOk;
+}
+
 Error readPlaudPresign(const Json& d, uint64_t fileSize, PlaudTicket* out) {
   PlaudTicket& t = *out;
   const rapidjson::Value* parts = member(d, "Parts");
@@ -84,27 +106,18 @@ Error readPlaudPresign(const Json& d, uint64_t fileSize, PlaudTicket* out) {
       !parts->IsArray()) {
     return badResponse(kVendor, "presign", "FileId, UploadId, ChunkSize and Parts");
   }
-  uint64_t expected = partCount(fileSize, t.chunkSize);
-  if (parts->Size() != expected) {
-    return badResponse(kVendor, "presign",
-                       std::to_string(expected) + " part URLs (it sent " +
-                           std::to_string(parts->Size()) + ")");
+  uint64_t expected = 0;
+  switch (layoutTicket(*parts, "PartNumber", "PresignedUrl", fileSize, &t, &expected)) {
+    case Layout::kOk:
+      return Error();
+    case Layout::kWrongCount:
+      return badResponse(kVendor, "presign",
+                         std::to_string(expected) + " part URLs (it sent " +
+                             std::to_string(parts->Size()) + ")");
+    case Layout::kBadPart:
+      break;
   }
-  std::vector<bool> seen(static_cast<size_t>(expected) + 1, false);
-  for (const auto& p : parts->GetArray()) {
-    PartSpec ps;
-    int n = 0;
-    if (!getInt(p, "PartNumber", &n) || n < 1 || static_cast<uint64_t>(n) > expected ||
-        seen[static_cast<size_t>(n)] || !getString(p, "PresignedUrl", &ps.url)) {
-      return badResponse(kVendor, "presign", "a PartNumber and PresignedUrl for every part");
-    }
-    seen[static_cast<size_t>(n)] = true;
-    ps.partNumber = n;
-    ps.offset = static_cast<uint64_t>(n - 1) * t.chunkSize;
-    ps.length = std::min(t.chunkSize, fileSize - std::min(fileSize, ps.offset));
-    t.parts.push_back(std::move(ps));
-  }
-  return Error();
+  return badResponse(kVendor, "presign", "a PartNumber and PresignedUrl for every part");
 }
 
 Error readPlaudComplete(const Json& d, const std::string& md5, JsonPtr* result) {
@@ -166,34 +179,35 @@ void plaudComplete(const OpContext& ctx, OpDone done) {
 
 namespace {
 
-// A stored ticket (a resumed upload): {fileId, uploadId, chunkSizeBytes, parts:[{partNumber, url}]},
-// laid out over fileSize as a presign answer is.
+// A ticket given by the caller (upload(), or a resumed upload): {fileId, uploadId,
+// chunkSizeBytes, parts:[{partNumber, url}]}, laid out over fileSize as a presign answer is.
 Error ticketFromSpec(const rapidjson::Value& v, uint64_t fileSize, PlaudTicket* t) {
   const rapidjson::Value* parts = member(v, "parts");
   if (!getString(v, "fileId", &t->fileId) || !getString(v, "uploadId", &t->uploadId) ||
       !getUint64(v, "chunkSizeBytes", &t->chunkSize) || t->chunkSize == 0 || !parts || !parts->IsArray()) {
-    return makeError(codes::kInvalidArgument, "the stored Plaud ticket lacks fileId, uploadId, chunkSizeBytes or parts");
+    Error e = makeError(codes::kInvalidArgument, "the Plaud ticket lacks fileId, uploadId, chunkSizeBytes or parts "
+                                                 "(pass the object presign() answered)");
+    e.field = "ticket";
+    return e;
   }
-  uint64_t expected = partCount(fileSize, t->chunkSize);
-  if (parts->Size() != expected) {
-    return makeError(codes::kInvalidArgument, "the stored Plaud ticket has " + std::to_string(parts->Size()) +
-                                                  " part URLs; the file needs " + std::to_string(expected));
+  uint64_t expected = 0;
+  Layout l = layoutTicket(*parts, "partNumber", "url", fileSize, t, &expected);
+  if (l == Layout::kOk) return Error();
+  Error e = makeError(codes::kInvalidArgument, "");
+  e.field = "parts";
+  if (l == Layout::kWrongCount) {
+    e.message = "parts has " + std::to_string(parts->Size()) + " URL(s) but " + std::to_string(fileSize) +
+                " bytes in parts of " + std::to_string(t->chunkSize) + " bytes need " + std::to_string(expected) +
+                "; pass the ticket presign() answered for this file";
+  } else {
+    e.message = "parts must number each part 1.." + std::to_string(expected) +
+                " once, each with its url; pass the ticket presign() answered for this file";
   }
-  for (const auto& p : parts->GetArray()) {
-    PartSpec ps;
-    int n = 0;
-    if (!getInt(p, "partNumber", &n) || n < 1 || static_cast<uint64_t>(n) > expected || !getString(p, "url", &ps.url)) {
-      return makeError(codes::kInvalidArgument, "the stored Plaud ticket has a part without partNumber or url");
-    }
-    ps.partNumber = n;
-    ps.offset = static_cast<uint64_t>(n - 1) * t->chunkSize;
-    ps.length = std::min(t->chunkSize, fileSize - std::min(fileSize, ps.offset));
-    t->parts.push_back(std::move(ps));
-  }
-  return Error();
+  return e;
 }
 
-// One uploadFile run: [presign ->] the parts not yet stored -> complete with every part.
+// One run: [presign ->] the parts not yet stored [-> complete with every part]. upload()
+// stops after the parts (completeAfter false); uploadFile completes.
 struct PlaudRun {
   OpContext ctx;
   std::shared_ptr<Source> source;
@@ -201,26 +215,37 @@ struct PlaudRun {
   int concurrency = static_cast<int>(facts::kPlaudDefaultConcurrency);
   PlaudTicket ticket;
   std::vector<PartEtag> stored;  // parts stored before this run (resume)
+  bool completeAfter = true;
   OpDone done;
 };
 
-void finishRun(const std::shared_ptr<PlaudRun>& run, const PartsResult& sent) {
-  std::vector<PartEtag> all = run->stored;
+// Every part (stored before and sent now) in part-number order.
+std::vector<PartEtag> allParts(const PlaudRun& run, const PartsResult& sent) {
+  std::vector<PartEtag> all = run.stored;
   all.insert(all.end(), sent.parts.begin(), sent.parts.end());
   std::sort(all.begin(), all.end(), [](const PartEtag& a, const PartEtag& b) { return a.partNumber < b.partNumber; });
+  return all;
+}
+
+void putParts(Json& out, const std::vector<PartEtag>& all) {
+  rapidjson::Value parts(rapidjson::kArrayType);
+  for (const auto& p : all) {
+    rapidjson::Value item(rapidjson::kObjectType);
+    put(out, item, "partNumber", p.partNumber);
+    put(out, item, "etag", p.etag);
+    parts.PushBack(item, out.GetAllocator());
+  }
+  out.AddMember("parts", parts, out.GetAllocator());
+}
+
+void finishRun(const std::shared_ptr<PlaudRun>& run, const PartsResult& sent) {
+  std::vector<PartEtag> all = allParts(*run, sent);
   std::string md5 = sent.md5;
   uint64_t bytes = run->source->size();
   complete(run->ctx, run->ticket.fileId, run->ticket.uploadId, all, run->fileType, md5,
            [all, md5, bytes, done = run->done](const Error& ce, JsonPtr out) {
              if (!ce.code.empty()) return done(ce, nullptr);
-             rapidjson::Value parts(rapidjson::kArrayType);
-             for (const auto& p : all) {
-               rapidjson::Value item(rapidjson::kObjectType);
-               put(*out, item, "partNumber", p.partNumber);
-               put(*out, item, "etag", p.etag);
-               parts.PushBack(item, out->GetAllocator());
-             }
-             out->AddMember("parts", parts, out->GetAllocator());
+             putParts(*out, all);
              put(*out, *out, "md5", md5);
              put(*out, *out, "bytes", bytes);
              done(Error(), out);
@@ -245,35 +270,66 @@ void sendParts(const std::shared_ptr<PlaudRun>& run) {
       }
       return run->done(out, nullptr);
     }
-    finishRun(run, pr);
+    if (run->completeAfter) return finishRun(run, pr);
+    auto out = std::make_shared<Json>(rapidjson::kObjectType);
+    putParts(*out, allParts(*run, pr));
+    put(*out, *out, "md5", pr.md5);
+    put(*out, *out, "bytes", pr.bytes);
+    run->done(Error(), out);
   });
 }
 
-}  // namespace
-
-void plaudUploadFile(const OpContext& ctx, OpDone done) {
+// Reads the spec both upload ops share: {source, fileType?, concurrency?, ticket?, storedParts?}.
+// With a ticket, the run sends the parts not stored (no presign). Ends the op on an error.
+std::shared_ptr<PlaudRun> startRun(const OpContext& ctx, OpDone done, bool completeAfter) {
   const Json& spec = *ctx.spec;
   Error err;
   const rapidjson::Value* ref = member(spec, "source");
   auto run = std::make_shared<PlaudRun>();
   run->source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
-  if (!run->source) return done(err.code.empty() ? makeError(codes::kInvalidArgument, "source missing") : err, nullptr);
+  if (!run->source) {
+    done(err.code.empty() ? makeError(codes::kInvalidArgument, "source missing") : err, nullptr);
+    return nullptr;
+  }
   run->ctx = ctx;
   run->done = std::move(done);
+  run->completeAfter = completeAfter;
   run->fileType = stringOr(spec, "fileType");
   run->concurrency = concurrencyOf(spec, static_cast<int>(facts::kPlaudDefaultConcurrency));
-  // spec.ticket + spec.storedParts: a resumed upload (the presign answer and the parts S3 stored)
   if (const rapidjson::Value* t = member(spec, "ticket")) {
     Error te = ticketFromSpec(*t, run->source->size(), &run->ticket);
-    if (!te.code.empty()) return run->done(te, nullptr);
+    if (!te.code.empty()) {
+      run->done(te, nullptr);
+      return nullptr;
+    }
     if (const rapidjson::Value* list = member(spec, "storedParts"); list && list->IsArray()) {
       for (const auto& p : list->GetArray()) {
         PartEtag pe;
         if (getInt(p, "partNumber", &pe.partNumber) && getString(p, "etag", &pe.etag)) run->stored.push_back(pe);
       }
     }
-    return sendParts(run);
   }
+  return run;
+}
+
+}  // namespace
+
+void plaudUpload(const OpContext& ctx, OpDone done) {
+  std::shared_ptr<PlaudRun> run = startRun(ctx, std::move(done), false);
+  if (!run) return;
+  if (run->ticket.parts.empty()) {
+    Error e = makeError(codes::kInvalidArgument, "ticket missing: pass the object presign() answered");
+    e.field = "ticket";
+    return run->done(e, nullptr);
+  }
+  sendParts(run);
+}
+
+void plaudUploadFile(const OpContext& ctx, OpDone done) {
+  std::shared_ptr<PlaudRun> run = startRun(ctx, std::move(done), true);
+  if (!run) return;
+  // spec.ticket + spec.storedParts: a resumed upload (the presign answer and the parts S3 stored)
+  if (!run->ticket.parts.empty()) return sendParts(run);
   presign(ctx, run->source->size(), run->fileType, [run](const Error& e, PlaudTicket& t) {
     if (!e.code.empty()) return run->done(e, nullptr);
     run->ticket = t;

@@ -42,6 +42,14 @@ Error readKoreSession(const Json& doc, JsonPtr* out);
 // Kore chunk answer: any JSON object; the error carries partNumber = chunk.
 Error readKoreChunk(const std::string& body, size_t chunk);
 
+// Lays a Plaud ticket's part URLs (objects with numberKey and urlKey) over fileSize bytes in
+// parts of t->chunkSize (> 0): part n covers [(n-1)*chunkSize, +chunkSize), the last one
+// shorter. Every number 1..partCount(fileSize, chunkSize) must appear once (*expected is
+// that count). Fills t->parts on kOk.
+enum class Layout { kOk, kWrongCount, kBadPart };
+Layout layoutTicket(const rapidjson::Value& parts, const char* numberKey, const char* urlKey,
+                    uint64_t fileSize, PlaudTicket* t, uint64_t* expected);
+
 // Plaud presign {FileId, UploadId, ChunkSize, Parts:[{PartNumber, PresignedUrl}]}: exactly
 // partCount(fileSize, ChunkSize) parts, each number once. *out may be partly filled on error.
 Error readPlaudPresign(const Json& doc, uint64_t fileSize, PlaudTicket* out);

@@ -2,6 +2,7 @@
 #include "scripe.h"
 
 #include "../primitives.h"
+#include "facts.h"
 #include "readers.h"
 #include "vendor_call.h"
 
@@ -22,7 +23,7 @@ void presign(const OpContext& ctx, const std::string& contentType, uint64_t maxS
   r.step = "presign";
   r.url = joinUrl(stringOr(spec, "baseUrl"), "/v1/uploads");
   r.headers = {{"Authorization", "Bearer " + stringOr(spec, "apiKey")},
-               {"Scripe-Api-Version", stringOr(spec, "apiVersion", "2026-08-01")}};
+               {"Scripe-Api-Version", stringOr(spec, "apiVersion", facts::kScripeDefaultApiVersion)}};
   r.jsonBody = toJsonString(body);
   callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
     ScripeUpload u;
