@@ -32,7 +32,15 @@ export interface NativeError {
   field?: string;
 }
 
-export type NativeSource = { kind: 'path'; path: string } | { kind: 'buffer'; buffer: Uint8Array };
+export type NativeSource =
+  | { kind: 'path'; path: string }
+  | { kind: 'buffer'; buffer: Uint8Array }
+  /** Read natively by ranged GETs (src/core/url_source.h); etag / lastModified from the size probe. */
+  | { kind: 'url'; url: string; headers: [string, string][]; size: number; etag?: string; lastModified?: string };
+
+/** probeUrl's answer: the size and validators of a URL source (one `Range: bytes=0-0` GET). */
+export interface NativeUrlProbe { size: number; etag: string; lastModified: string; requests: number }
+export interface NativeProbeSpec extends NativeJobOptions { url: string; headers: [string, string][] }
 
 export interface NativeJobOptions {
   /** Called on the JS thread for each stored part (resume journals). */
@@ -106,6 +114,8 @@ export interface NativeEngine {
    * and may carry the job options (retry, timeouts) and `concurrency`.
    */
   run<T = unknown>(op: string, spec: object, onProgress?: (p: NativeProgress) => void): NativeHandle<T>;
+  /** Size and validators of a URL source, found with one ranged GET (retried as the job says). */
+  probeUrl(spec: NativeProbeSpec): NativeHandle<NativeUrlProbe>;
   close(): void;
   stats(): { closed: boolean; threads: number };
   /** The engine-wide cap in bytes per second; 0 = none. */

@@ -7,10 +7,10 @@ import { inferContentType } from '../content-type';
 import { getDefaultEngine, isEngine, type Engine, type RetryOptions, type TimeoutOptions } from '../engine';
 import { InternalError, UpliftError, withCallSite } from '../errors';
 import type { NativeHandle, NativeJobOptions, NativeProgress, NativeTypedOps } from '../native';
-import { checkUploadCommon, type CheckedCommon, type Source, type UploadCommonOptions } from '../primitives';
+import { checkUploadCommon, urlProber, type CheckedCommon, type Source, type UploadCommonOptions } from '../primitives';
 import { registerSecret } from '../redact';
 import { runNative, safeProgress } from '../run';
-import { resolveSource, withStreamCause, type ResolvedSource } from '../source';
+import { resolveSource, urlFileName, withStreamCause, type ResolvedSource } from '../source';
 import { checkKnownKeys, checkString, checkUrl, invalid, isPlainObject, type NormalizedSource, type Progress } from '../validate';
 
 export type VendorName = 'eka' | 'kore' | 'plaud' | 'scripe' | 'heify';
@@ -180,6 +180,7 @@ export async function withSources<T>(
     for (const s of sources) {
       resolved.push(await resolveSource(s, {
         spoolLimitBytes: common.spoolLimitBytes, signal: common.signal, streaming, streamBufferBytes: common.streamBufferBytes,
+        probeUrl: urlProber(common.engine ?? getDefaultEngine(), common),
       }));
     }
     return await fn(resolved);
@@ -194,6 +195,7 @@ export async function withSources<T>(
 export function nameOfSource(s: NormalizedSource): string | undefined {
   if (s.kind === 'path') return path.basename(s.path);
   if (s.kind === 'stream') return s.name === undefined ? undefined : path.basename(s.name);
+  if (s.kind === 'url') return s.name === undefined ? urlFileName(s.url) : path.basename(s.name);
   return undefined;
 }
 

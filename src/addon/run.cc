@@ -22,7 +22,7 @@ struct SpecReader {
     if (!kind.IsString()) return false;
     std::string k = kind.As<Napi::String>().Utf8Value();
     return (k == "path" && o.Get("path").IsString()) || (k == "buffer" && o.Get("buffer").IsTypedArray()) ||
-           (k == "stream" && o.Get("handle").IsObject());
+           (k == "stream" && o.Get("handle").IsObject()) || (k == "url" && o.Get("url").IsString());
   }
 
   rapidjson::Value read(const Napi::Value& v, Json& doc, int depth) {
