@@ -887,7 +887,27 @@ void UrlSource::probe(const std::shared_ptr<Job>& job, UrlSpec spec,
                          return 0;
                        });
       curl_easy_setopt(easy, CURLOPT_XFERINFODATA, &ctx);
-      CURLcode rc = curl_easy_perform(easy);
+      // A multi loop rather than curl_easy_perform, so a cancel is seen within 50 ms.
+      CURLcode rc = CURLE_OK;
+      CURLM* multi = curl_multi_init();
+      curl_multi_add_handle(multi, easy);
+      for (int running = 1;;) {
+        curl_multi_perform(multi, &running);
+        if (!running) {
+          int left = 0;
+          while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+            if (msg->msg == CURLMSG_DONE) rc = msg->data.result;
+          }
+          break;
+        }
+        if (job->cancelled()) {
+          rc = CURLE_ABORTED_BY_CALLBACK;
+          break;
+        }
+        curl_multi_poll(multi, nullptr, 0, 50, nullptr);
+      }
+      curl_multi_remove_handle(multi, easy);
+      curl_multi_cleanup(multi);
       long status = 0;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
       curl_easy_cleanup(easy);
