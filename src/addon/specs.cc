@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "vendors/plaud.h"
+#include "vendors/scripe.h"
 
 namespace uplift::addon {
 
@@ -178,6 +179,27 @@ BoundOp plaudUploadFile(SpecIn& in) {
   return bindVendorOp(&vendors::plaudUploadFile, std::move(s));
 }
 
+void readScripePresign(SpecIn& in, vendors::ScripePresignSpec* s) {
+  in.str("baseUrl", &s->api.baseUrl);
+  in.str("apiKey", &s->api.apiKey);
+  in.str("apiVersion", &s->api.apiVersion, true);
+  in.str("contentType", &s->contentType);
+  in.u64("maxSizeBytes", &s->maxSizeBytes, true);
+}
+
+BoundOp scripePresign(SpecIn& in) {
+  vendors::ScripePresignSpec s;
+  readScripePresign(in, &s);
+  return bindVendorOp(&vendors::scripePresign, std::move(s));
+}
+
+BoundOp scripeUploadFile(SpecIn& in) {
+  vendors::ScripeUploadFileSpec s;
+  readScripePresign(in, &s.presign);
+  in.source("source", &s.source);
+  return bindVendorOp(&vendors::scripeUploadFile, std::move(s));
+}
+
 struct TypedOp {
   const char* name;
   BoundOp (*read)(SpecIn& in);
@@ -188,6 +210,8 @@ const TypedOp kTypedOps[] = {
     {"plaud.upload", &plaudUpload},
     {"plaud.complete", &plaudComplete},
     {"plaud.uploadFile", &plaudUploadFile},
+    {"scripe.presign", &scripePresign},
+    {"scripe.uploadFile", &scripeUploadFile},
 };
 
 }  // namespace
