@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "vendors/heify.h"
 #include "vendors/plaud.h"
 #include "vendors/scripe.h"
 
@@ -200,6 +201,42 @@ BoundOp scripeUploadFile(SpecIn& in) {
   return bindVendorOp(&vendors::scripeUploadFile, std::move(s));
 }
 
+void readHeifyIds(SpecIn& in, vendors::HeifyIds* ids) {
+  in.str("configurationId", &ids->configurationId);
+  in.str("evaluatorId", &ids->evaluatorId, true);
+  in.str("participantId", &ids->participantId, true);
+}
+
+void readHeifyPresign(SpecIn& in, vendors::HeifyPresignSpec* s) {
+  in.str("baseUrl", &s->api.baseUrl);
+  in.str("apiKey", &s->api.apiKey);
+  readHeifyIds(in, &s->ids);
+  in.str("name", &s->name, true);
+}
+
+BoundOp heifyPresign(SpecIn& in) {
+  vendors::HeifyPresignSpec s;
+  readHeifyPresign(in, &s);
+  return bindVendorOp(&vendors::heifyPresign, std::move(s));
+}
+
+BoundOp heifyUploadFile(SpecIn& in) {
+  vendors::HeifyUploadFileSpec s;
+  readHeifyPresign(in, &s.presign);
+  in.source("source", &s.source);
+  in.str("contentType", &s.contentType, true);
+  return bindVendorOp(&vendors::heifyUploadFile, std::move(s));
+}
+
+BoundOp heifyUpload(SpecIn& in) {
+  vendors::HeifyUploadSpec s;
+  in.str("uploadUrl", &s.uploadUrl);
+  readHeifyIds(in, &s.ids);
+  in.source("source", &s.source);
+  in.str("contentType", &s.contentType, true);
+  return bindVendorOp(&vendors::heifyUpload, std::move(s));
+}
+
 struct TypedOp {
   const char* name;
   BoundOp (*read)(SpecIn& in);
@@ -212,6 +249,9 @@ const TypedOp kTypedOps[] = {
     {"plaud.uploadFile", &plaudUploadFile},
     {"scripe.presign", &scripePresign},
     {"scripe.uploadFile", &scripeUploadFile},
+    {"heify.presign", &heifyPresign},
+    {"heify.uploadFile", &heifyUploadFile},
+    {"heify.upload", &heifyUpload},
 };
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "vendors/eka.h"
-#include "vendors/heify.h"
 #include "vendors/kore.h"
 
 namespace uplift {
@@ -29,9 +28,6 @@ const OpEntry kOps[] = {
     {"kore.upload", &vendorOp<&vendors::koreUpload>},
     {"kore.complete", &vendorOp<&vendors::koreComplete>},
     {"kore.uploadFile", &vendorOp<&vendors::koreUploadFile>},
-    {"heify.presign", &vendorOp<&vendors::heifyPresign>},
-    {"heify.uploadFile", &vendorOp<&vendors::heifyUploadFile>},
-    {"heify.upload", &vendorOp<&vendors::heifyUpload>},
 };
 }  // namespace
 
