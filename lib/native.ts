@@ -75,7 +75,7 @@ export interface NativePartsSpec extends NativeJobOptions {
 export interface NativePartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number; retries: number }
 
 // Typed vendor ops: the binding reads each spec once into the core's struct
-// (src/core/vendors/plaud.h, scripe.h, heify.h); a field missing or of the wrong type is
+// (src/core/vendors/plaud.h, scripe.h, heify.h, eka.h); a field missing or of the wrong type is
 // ERR_UPLIFT_INVALID_ARGUMENT naming it. Absent optional fields take the engine's defaults.
 export interface NativePlaudApi { baseUrl: string; token: string }
 export interface NativePartEtag { partNumber: number; etag: string }
@@ -94,6 +94,13 @@ export interface NativeHeifyIds { configurationId: string; evaluatorId?: string 
 export interface NativeHeifyPresignSpec extends NativeHeifyIds { baseUrl: string; apiKey: string; name?: string }
 export interface NativeHeifyUploadFileSpec extends NativeHeifyPresignSpec { source: NativeSource; contentType?: string }
 export interface NativeHeifyUploadSpec extends NativeHeifyIds { uploadUrl: string; source: NativeSource; contentType?: string }
+export interface NativeEkaApi { baseUrl: string; token: string; extraDataJson?: string }
+export interface NativeEkaFile { source: NativeSource; name: string; contentType: string }
+export interface NativeEkaPresignSpec extends NativeEkaApi { txnId: string }
+export interface NativeEkaUploadSpec extends NativeEkaApi {
+  ticket: { url: string; fields: Record<string, string>; folderPath: string; txnId?: string }; files: NativeEkaFile[]; concurrency?: number;
+}
+export interface NativeEkaUploadFilesSpec extends NativeEkaApi { txnId: string; files: NativeEkaFile[]; concurrency?: number }
 /** The spec of each typed op, by name (job options such as onPart and retry ride along). */
 export interface NativeTypedOps {
   'plaud.presign': NativePlaudPresignSpec;
@@ -105,6 +112,9 @@ export interface NativeTypedOps {
   'heify.presign': NativeHeifyPresignSpec;
   'heify.uploadFile': NativeHeifyUploadFileSpec;
   'heify.upload': NativeHeifyUploadSpec;
+  'eka.presign': NativeEkaPresignSpec;
+  'eka.upload': NativeEkaUploadSpec;
+  'eka.uploadFiles': NativeEkaUploadFilesSpec;
 }
 
 export interface NativeEngineOptions extends NativeJobOptions {

@@ -19,7 +19,7 @@ import {
 } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard, nameOfSource,
-  pickEngine, runOp, withSources, type CallOptions, type Source, type VendorUploadOptions,
+  pickEngine, runTypedOp, withSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 import { EKA_DEFAULT_CONCURRENCY } from './facts';
 
@@ -249,7 +249,7 @@ export class EkaClient {
       const common = checkCall('options', options, ['txnId', 'extraData']);
       const txnId = checkTxnId('options.txnId', options.txnId);
       const extraDataJson = checkExtraData('options.extraData', options.extraData);
-      const r = await runOp<EkaTicket>(pickEngine(common, this.#engine), 'eka.presign', {
+      const r = await runTypedOp<'eka.presign', EkaTicket>(pickEngine(common, this.#engine), 'eka.presign', {
         baseUrl: this.baseUrl, token: this.#token, txnId, ...(extraDataJson !== undefined ? { extraDataJson } : {}),
       }, { vendor: VENDOR, site, signal: common.signal, job: common.job });
       const ticket: EkaTicket = { url: r.url, fields: { ...r.fields }, folderPath: r.folderPath, txnId: r.txnId };
@@ -270,7 +270,7 @@ export class EkaClient {
       return withSources(files.map((f) => f.source), common, async (resolved) => {
         const named = await nameFiles(files, resolved);
         checkKeyLength(t.folderPath, named);
-        const r = await runOp<{ files: EkaUploadedFile[] }>(pickEngine(common, this.#engine), 'eka.upload', {
+        const r = await runTypedOp<'eka.upload', { files: EkaUploadedFile[] }>(pickEngine(common, this.#engine), 'eka.upload', {
           baseUrl: this.baseUrl, token: this.#token, ticket: t, ...(extraDataJson !== undefined ? { extraDataJson } : {}),
           files: toNativeFiles(named, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
@@ -290,7 +290,7 @@ export class EkaClient {
       const files = checkFiles('sources', sources);
       return withSources(files.map((f) => f.source), common, async (resolved) => {
         const named = await nameFiles(files, resolved);
-        const r = await runOp<EkaUploadFilesResult>(pickEngine(common, this.#engine), 'eka.uploadFiles', {
+        const r = await runTypedOp<'eka.uploadFiles', EkaUploadFilesResult>(pickEngine(common, this.#engine), 'eka.uploadFiles', {
           baseUrl: this.baseUrl, token: this.#token, txnId, ...(extraDataJson !== undefined ? { extraDataJson } : {}),
           files: toNativeFiles(named, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });

@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "vendors/eka.h"
 #include "vendors/heify.h"
 #include "vendors/plaud.h"
 #include "vendors/scripe.h"
@@ -73,6 +74,21 @@ class SpecIn {
       }
       SpecIn in(item.As<Napi::Object>(), at, keep_, err_);
       fn(in);
+    }
+  }
+
+  // The string members of the object at key, in the object's own order.
+  void strings(const char* key, std::vector<FormField>* out) {
+    Napi::Value v = get(key);
+    if (absent(v, key, false)) return;
+    if (!v.IsObject() || v.IsArray()) return fail(key, "an object of strings");
+    Napi::Object o = v.As<Napi::Object>();
+    Napi::Array names = o.GetPropertyNames();
+    for (uint32_t i = 0; i < names.Length(); ++i) {
+      std::string name = names.Get(i).ToString().Utf8Value();
+      Napi::Value item = o.Get(name);
+      if (!item.IsString()) return fail((std::string(key) + "." + name).c_str(), "a string");
+      out->push_back(FormField{name, item.As<Napi::String>().Utf8Value()});
     }
   }
 
@@ -237,6 +253,51 @@ BoundOp heifyUpload(SpecIn& in) {
   return bindVendorOp(&vendors::heifyUpload, std::move(s));
 }
 
+void readEkaApi(SpecIn& in, vendors::EkaApi* api) {
+  in.str("baseUrl", &api->baseUrl);
+  in.str("token", &api->token);
+  in.str("extraDataJson", &api->extraDataJson, true);
+}
+
+void readEkaFiles(SpecIn& in, std::vector<vendors::EkaFileSpec>* files, int* concurrency) {
+  in.each("files", [files](SpecIn& f) {
+    vendors::EkaFileSpec ef;
+    f.source("source", &ef.source);
+    f.str("name", &ef.name);
+    f.str("contentType", &ef.contentType);
+    files->push_back(std::move(ef));
+  });
+  in.i32("concurrency", concurrency, true);
+}
+
+BoundOp ekaPresign(SpecIn& in) {
+  vendors::EkaPresignSpec s;
+  readEkaApi(in, &s.api);
+  in.str("txnId", &s.txnId);
+  return bindVendorOp(&vendors::ekaPresign, std::move(s));
+}
+
+BoundOp ekaUpload(SpecIn& in) {
+  vendors::EkaUploadSpec s;
+  readEkaApi(in, &s.api);
+  in.object("ticket", [&s](SpecIn& t) {
+    t.str("url", &s.ticket.url);
+    t.strings("fields", &s.ticket.fields);
+    t.str("folderPath", &s.ticket.folderPath);
+    t.str("txnId", &s.ticket.txnId, true);
+  });
+  readEkaFiles(in, &s.files, &s.concurrency);
+  return bindVendorOp(&vendors::ekaUpload, std::move(s));
+}
+
+BoundOp ekaUploadFiles(SpecIn& in) {
+  vendors::EkaUploadFilesSpec s;
+  readEkaApi(in, &s.api);
+  in.str("txnId", &s.txnId);
+  readEkaFiles(in, &s.files, &s.concurrency);
+  return bindVendorOp(&vendors::ekaUploadFiles, std::move(s));
+}
+
 struct TypedOp {
   const char* name;
   BoundOp (*read)(SpecIn& in);
@@ -252,6 +313,9 @@ const TypedOp kTypedOps[] = {
     {"heify.presign", &heifyPresign},
     {"heify.uploadFile", &heifyUploadFile},
     {"heify.upload", &heifyUpload},
+    {"eka.presign", &ekaPresign},
+    {"eka.upload", &ekaUpload},
+    {"eka.uploadFiles", &ekaUploadFiles},
 };
 
 }  // namespace

@@ -3,7 +3,6 @@
 
 #include <cstring>
 
-#include "vendors/eka.h"
 #include "vendors/kore.h"
 
 namespace uplift {
@@ -21,9 +20,6 @@ struct OpEntry {
 };
 
 const OpEntry kOps[] = {
-    {"eka.presign", &vendorOp<&vendors::ekaPresign>},
-    {"eka.upload", &vendorOp<&vendors::ekaUpload>},
-    {"eka.uploadFiles", &vendorOp<&vendors::ekaUploadFiles>},
     {"kore.presign", &vendorOp<&vendors::korePresign>},
     {"kore.upload", &vendorOp<&vendors::koreUpload>},
     {"kore.complete", &vendorOp<&vendors::koreComplete>},

@@ -189,6 +189,25 @@ describe.each(SANDBOX_READINGS.eka.map((r) => [r]))('reading eka=%s', (reading) 
     expect(s.sb.objects()).toHaveLength(before);
   });
 
+  test('the binding reads the typed spec once: a missing or mistyped field is a typed error naming it, no request', async () => {
+    const from = s.sb.log.entries().length;
+    const n = s.engine.nativeEngine() as unknown as { run(op: string, spec: object): { promise: Promise<unknown> } };
+    const api = { baseUrl: s.sb.urls.eka, token: s.sb.credentials.eka.token };
+    const file = { source: { kind: 'buffer', buffer: Buffer.alloc(4) }, name: 'a.wav', contentType: 'audio/wav' };
+    const ticket = { url: 'http://127.0.0.1:1/', fields: { key: 'k', policy: 'p' }, folderPath: 'f/' };
+    for (const [op, spec, field] of [
+      ['eka.presign', { ...api }, 'txnId'],
+      ['eka.uploadFiles', { ...api, txnId: 't', files: [{ ...file, name: 3 }] }, 'files[0].name'],
+      ['eka.uploadFiles', { ...api, txnId: 't', files: [] }, 'files'],
+      ['eka.uploadFiles', { ...api, txnId: 't', files: [{ name: 'a.wav', contentType: 'audio/wav' }] }, 'files[0].source'],
+      ['eka.upload', { ...api, ticket: { ...ticket, fields: { key: 1 } }, files: [file] }, 'ticket.fields.key'],
+      ['eka.upload', { ...api, ticket: 'x', files: [file] }, 'ticket'],
+    ] as [string, object, string][]) {
+      await expect(n.run(op, spec).promise).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field });
+    }
+    expect(logSince(s.sb, from)).toHaveLength(0);
+  });
+
   test('a missing file fails before any request', async () => {
     const here = makeFile(s.dir, 'here.wav', 10);
     const from = s.sb.log.entries().length;

@@ -24,6 +24,7 @@ struct EkaFile {
 
 struct EkaRun {
   OpContext ctx;
+  EkaApi api;
   EkaTicket ticket;
   std::vector<EkaFile> files;
   int concurrency = static_cast<int>(facts::kEkaDefaultConcurrency);
@@ -31,17 +32,14 @@ struct EkaRun {
   std::mutex mu;  // guards files[].stored / md5 during a batch
 };
 
-void presign(const OpContext& ctx, const std::string& txnId,
+void presign(const OpContext& ctx, const EkaApi& api, const std::string& txnId,
              std::function<void(const Error&, EkaTicket&)> done) {
-  const Json& spec = *ctx.spec;
   VendorRequest r;
   r.vendor = kVendor;
   r.step = "presign";
-  r.url = joinUrl(stringOr(spec, "baseUrl"), "/v1/file-upload") + "?txn_id=" + urlEncode(txnId) +
-          "&action=ekascribe-v2";
-  r.headers = {{"Authorization", "Bearer " + stringOr(spec, "token")}};
-  std::string extra = stringOr(spec, "extraDataJson");
-  r.jsonBody = extra.empty() ? "{}" : "{\"extraData\":" + extra + "}";
+  r.url = joinUrl(api.baseUrl, "/v1/file-upload") + "?txn_id=" + urlEncode(txnId) + "&action=ekascribe-v2";
+  r.headers = {{"Authorization", "Bearer " + api.token}};
+  r.jsonBody = api.extraDataJson.empty() ? "{}" : "{\"extraData\":" + api.extraDataJson + "}";
   callJson(*ctx.engine, ctx.job, std::move(r), [done, txnId](const Error& e, JsonPtr doc, const HttpResponse&) {
     EkaTicket t;
     if (!e.code.empty()) return done(e, t);
@@ -50,19 +48,6 @@ void presign(const OpContext& ctx, const std::string& txnId,
     if (t.txnId.empty()) t.txnId = txnId;
     done(re, t);
   });
-}
-
-bool ticketFromSpec(const rapidjson::Value& v, EkaTicket* t) {
-  const rapidjson::Value* fields = member(v, "fields");
-  if (!getString(v, "url", &t->url) || !getString(v, "folderPath", &t->folderPath) || !fields ||
-      !fields->IsObject()) {
-    return false;
-  }
-  t->txnId = stringOr(v, "txnId");
-  for (const auto& m : fields->GetObject()) {
-    if (m.value.IsString()) t->fields.push_back(FormField{m.name.GetString(), m.value.GetString()});
-  }
-  return true;
 }
 
 JsonPtr ticketJson(const EkaTicket& t) {
@@ -165,7 +150,7 @@ void sendWithRepresign(const std::shared_ptr<EkaRun>& run, OpDone done,
       [run, first](bool again, OpDone d) {
         run->done = std::move(d);
         if (!again) return first(run);
-        presign(run->ctx, run->ticket.txnId, [run](const Error& pe, EkaTicket& t) {
+        presign(run->ctx, run->api, run->ticket.txnId, [run](const Error& pe, EkaTicket& t) {
           if (!pe.code.empty()) return endRun(run, pe, nullptr);
           run->ticket = t;
           sendPending(run);
@@ -174,23 +159,27 @@ void sendWithRepresign(const std::shared_ptr<EkaRun>& run, OpDone done,
       "re-presigned once for the same txn_id; the new policy failed too", std::move(done));
 }
 
-std::shared_ptr<EkaRun> newRun(const OpContext& ctx, OpDone done, Error* err) {
-  auto run = std::make_shared<EkaRun>();
-  run->ctx = ctx;
-  run->done = std::move(done);
-  run->concurrency = concurrencyOf(*ctx.spec, static_cast<int>(facts::kEkaDefaultConcurrency));
-  const rapidjson::Value* files = member(*ctx.spec, "files");
-  if (!files || !files->IsArray() || files->Size() == 0) {
+std::shared_ptr<EkaRun> newRun(const OpContext& ctx, const EkaApi& api, const std::vector<EkaFileSpec>& files,
+                               int concurrency, Error* err) {
+  if (files.empty()) {
     *err = makeError(codes::kInvalidArgument, "files must name at least one source");
+    err->field = "files";
     return nullptr;
   }
-  for (const auto& f : files->GetArray()) {
+  auto run = std::make_shared<EkaRun>();
+  run->ctx = ctx;
+  run->api = api;
+  run->concurrency = clampConcurrency(concurrency);
+  for (const auto& f : files) {
+    if (!f.source) {
+      *err = makeError(codes::kInvalidArgument, "a file without a source");
+      err->field = "files";
+      return nullptr;
+    }
     EkaFile ef;
-    const rapidjson::Value* ref = member(f, "source");
-    ef.source = ref ? sourceAt(ctx, *ref, err) : nullptr;
-    if (!ef.source) return nullptr;
-    ef.name = stringOr(f, "name");
-    ef.contentType = stringOr(f, "contentType");
+    ef.source = f.source;
+    ef.name = f.name;
+    ef.contentType = f.contentType;
     run->files.push_back(std::move(ef));
   }
   return run;
@@ -214,31 +203,33 @@ Error readEkaPresign(const Json& doc, EkaTicket* out) {
   return Error();
 }
 
-void ekaPresign(const OpContext& ctx, OpDone done) {
-  presign(ctx, stringOr(*ctx.spec, "txnId"), [done](const Error& e, EkaTicket& t) {
+void ekaPresign(const OpContext& ctx, const EkaPresignSpec& spec, OpDone done) {
+  presign(ctx, spec.api, spec.txnId, [done](const Error& e, EkaTicket& t) {
     if (!e.code.empty()) return done(e, nullptr);
     done(Error(), ticketJson(t));
   });
 }
 
-void ekaUpload(const OpContext& ctx, OpDone done) {
+void ekaUpload(const OpContext& ctx, const EkaUploadSpec& spec, OpDone done) {
   Error err;
-  auto run = newRun(ctx, done, &err);
+  auto run = newRun(ctx, spec.api, spec.files, spec.concurrency, &err);
   if (!run) return done(err, nullptr);
-  const rapidjson::Value* t = member(*ctx.spec, "ticket");
-  if (!t || !ticketFromSpec(*t, &run->ticket)) {
-    return done(makeError(codes::kInvalidArgument, "ticket must be the result of presign"), nullptr);
+  if (spec.ticket.url.empty()) {
+    Error e = makeError(codes::kInvalidArgument, "ticket must be the result of presign");
+    e.field = "ticket";
+    return done(e, nullptr);
   }
+  run->ticket = spec.ticket;
   sendWithRepresign(run, done, [](const std::shared_ptr<EkaRun>& r) { sendPending(r); });
 }
 
-void ekaUploadFiles(const OpContext& ctx, OpDone done) {
+void ekaUploadFiles(const OpContext& ctx, const EkaUploadFilesSpec& spec, OpDone done) {
   Error err;
-  auto run = newRun(ctx, done, &err);
+  auto run = newRun(ctx, spec.api, spec.files, spec.concurrency, &err);
   if (!run) return done(err, nullptr);
-  std::string txnId = stringOr(*ctx.spec, "txnId");
+  std::string txnId = spec.txnId;
   sendWithRepresign(run, done, [txnId](const std::shared_ptr<EkaRun>& r) {
-    presign(r->ctx, txnId, [r](const Error& e, EkaTicket& t) {
+    presign(r->ctx, r->api, txnId, [r](const Error& e, EkaTicket& t) {
       if (!e.code.empty()) return endRun(r, e, nullptr);
       r->ticket = t;
       sendPending(r);
