@@ -75,7 +75,7 @@ export interface NativePartsSpec extends NativeJobOptions {
 export interface NativePartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number; retries: number }
 
 // Typed vendor ops: the binding reads each spec once into the core's struct
-// (src/core/vendors/plaud.h, scripe.h, heify.h, eka.h); a field missing or of the wrong type is
+// (src/core/vendors/*.h); a field missing or of the wrong type is
 // ERR_UPLIFT_INVALID_ARGUMENT naming it. Absent optional fields take the engine's defaults.
 export interface NativePlaudApi { baseUrl: string; token: string }
 export interface NativePartEtag { partNumber: number; etag: string }
@@ -101,6 +101,18 @@ export interface NativeEkaUploadSpec extends NativeEkaApi {
   ticket: { url: string; fields: Record<string, string>; folderPath: string; txnId?: string }; files: NativeEkaFile[]; concurrency?: number;
 }
 export interface NativeEkaUploadFilesSpec extends NativeEkaApi { txnId: string; files: NativeEkaFile[]; concurrency?: number }
+export interface NativeKoreApi { baseUrl: string; apiKey: string }
+export interface NativeKorePresignSpec extends NativeKoreApi { fileContext: string; fileName: string; fileSize: number; totalChunks: number; fileExtension: string }
+export interface NativeKoreUploadSpec extends NativeKoreApi {
+  sessionId: string; source: NativeSource; fileName?: string; contentType?: string; chunkSizeBytes?: number; concurrency?: number; chunkNumbers?: number[];
+}
+export interface NativeKoreCompleteSpec extends NativeKoreApi { sessionId: string }
+export interface NativeKoreUploadFileSpec extends NativeKoreApi {
+  source: NativeSource; fileName?: string; contentType?: string; fileContext?: string; fileExtension?: string;
+  chunkSizeBytes?: number; singleLimitBytes?: number; concurrency?: number;
+  /** A resumed session: its id and the chunks (0-based) not yet stored. */
+  sessionId?: string; chunkNumbers?: number[];
+}
 /** The spec of each typed op, by name (job options such as onPart and retry ride along). */
 export interface NativeTypedOps {
   'plaud.presign': NativePlaudPresignSpec;
@@ -115,6 +127,10 @@ export interface NativeTypedOps {
   'eka.presign': NativeEkaPresignSpec;
   'eka.upload': NativeEkaUploadSpec;
   'eka.uploadFiles': NativeEkaUploadFilesSpec;
+  'kore.presign': NativeKorePresignSpec;
+  'kore.upload': NativeKoreUploadSpec;
+  'kore.complete': NativeKoreCompleteSpec;
+  'kore.uploadFile': NativeKoreUploadFileSpec;
 }
 
 export interface NativeEngineOptions extends NativeJobOptions {

@@ -15,7 +15,7 @@ import { InvalidArgumentError, UnsupportedTypeError, UpliftError } from '../erro
 import { checkContentType, checkInteger, checkSource, checkString, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard,
-  nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
+  nameOfSource, pickEngine, runTypedOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
 import { KORE_DEFAULT_CHUNK_BYTES, KORE_DEFAULT_CONCURRENCY, KORE_DEFAULT_FILE_NAME, KORE_MAX_CHUNK_BYTES, KORE_MAX_CHUNKS, KORE_SINGLE_LIMIT_BYTES } from './facts';
@@ -169,7 +169,7 @@ export class KoreClient {
             fileName, fileContext, fileExtension, chunkSizeBytes, contentType: contentTypeFor(explicitType, r, fileName),
           }, common, site);
         }
-        const out = await runOp<KoreUploadFileResult>(pickEngine(common, this.#engine), 'kore.uploadFile', {
+        const out = await runTypedOp<'kore.uploadFile', KoreUploadFileResult>(pickEngine(common, this.#engine), 'kore.uploadFile', {
           baseUrl: this.baseUrl, apiKey: this.#apiKey, source: r.native, fileName, contentType: contentTypeFor(explicitType, r, fileName),
           fileContext, fileExtension, chunkSizeBytes, singleLimitBytes: KORE_SINGLE_LIMIT_BYTES,
           concurrency: common.concurrency ?? KORE_DEFAULT_CONCURRENCY,
@@ -221,7 +221,7 @@ export class KoreClient {
     for (let i = 0; i < total; i++) if (rec.parts[String(i)] === undefined) missing.push(i);
     let out: KoreUploadFileResult;
     try {
-      out = await runOp<KoreUploadFileResult>(engine, 'kore.uploadFile', {
+      out = await runTypedOp<'kore.uploadFile', KoreUploadFileResult>(engine, 'kore.uploadFile', {
         baseUrl: this.baseUrl, apiKey: this.#apiKey, sessionId: session.sessionId, chunkNumbers: missing, source: r.native,
         fileName: f.fileName, contentType: f.contentType, fileContext: f.fileContext, fileExtension: f.fileExtension,
         chunkSizeBytes: f.chunkSizeBytes, concurrency: common.concurrency ?? KORE_DEFAULT_CONCURRENCY,
@@ -260,7 +260,7 @@ export class KoreClient {
           { field: 'options.totalChunks', received: String(totalChunks) },
         );
       }
-      const r = await runOp<{ sessionId: string; expirationDate: string }>(pickEngine(common, this.#engine), 'kore.presign', {
+      const r = await runTypedOp<'kore.presign', { sessionId: string; expirationDate: string }>(pickEngine(common, this.#engine), 'kore.presign', {
         baseUrl: this.baseUrl, apiKey: this.#apiKey, fileContext, fileName, fileSize, totalChunks, fileExtension,
       }, { vendor: VENDOR, site, signal: common.signal, job: common.job });
       return { sessionId: r.sessionId, expirationDate: r.expirationDate, chunkSizeBytes, fileName, fileSize, totalChunks };
@@ -284,7 +284,7 @@ export class KoreClient {
         if (s.totalChunks !== undefined && n !== s.totalChunks) {
           throw new InvalidArgumentError(`the source makes ${n} chunks of ${s.chunkSizeBytes} bytes but the session expects ${s.totalChunks}`, { field: 'session.totalChunks', received: String(s.totalChunks) });
         }
-        const out = await runOp<KoreUploadResult>(pickEngine(common, this.#engine), 'kore.upload', {
+        const out = await runTypedOp<'kore.upload', KoreUploadResult>(pickEngine(common, this.#engine), 'kore.upload', {
           baseUrl: this.baseUrl, apiKey: this.#apiKey, sessionId: s.sessionId, source: r.native, fileName,
           contentType: contentTypeFor(explicitType, r, fileName), chunkSizeBytes: s.chunkSizeBytes,
           concurrency: common.concurrency ?? KORE_DEFAULT_CONCURRENCY,
@@ -301,7 +301,7 @@ export class KoreClient {
       if (!isPlainObject(session)) throw invalid('session', 'the object presign() answered: { sessionId, ... }', session);
       const sessionId = checkString('session.sessionId', session.sessionId, { nonEmpty: true, pattern: /^[^/?#\s]+$/ });
       const common = checkCall('options', options, []);
-      const r = await runOp<KoreCompleteResult>(pickEngine(common, this.#engine), 'kore.complete', {
+      const r = await runTypedOp<'kore.complete', KoreCompleteResult>(pickEngine(common, this.#engine), 'kore.complete', {
         baseUrl: this.baseUrl, apiKey: this.#apiKey, sessionId,
       }, { vendor: VENDOR, site, signal: common.signal, job: common.job });
       return { fileId: r.fileId, url: r.url };

@@ -7,6 +7,7 @@
 
 #include "vendors/eka.h"
 #include "vendors/heify.h"
+#include "vendors/kore.h"
 #include "vendors/plaud.h"
 #include "vendors/scripe.h"
 
@@ -75,6 +76,27 @@ class SpecIn {
       SpecIn in(item.As<Napi::Object>(), at, keep_, err_);
       fn(in);
     }
+  }
+
+  // The array of whole numbers at key; false when it is absent (and optional).
+  bool u64s(const char* key, std::vector<uint64_t>* out, bool optional = false) {
+    Napi::Value v = get(key);
+    if (absent(v, key, optional)) return false;
+    if (!v.IsArray()) {
+      fail(key, "an array of whole numbers");
+      return false;
+    }
+    Napi::Array a = v.As<Napi::Array>();
+    for (uint32_t i = 0; i < a.Length(); ++i) {
+      Napi::Value x = a.Get(i);
+      double d = x.IsNumber() ? x.As<Napi::Number>().DoubleValue() : -1;
+      if (!(d >= 0 && d <= 9007199254740991.0 && std::floor(d) == d)) {
+        fail((std::string(key) + "[" + std::to_string(i) + "]").c_str(), "a whole number >= 0");
+        return false;
+      }
+      out->push_back(static_cast<uint64_t>(d));
+    }
+    return true;
   }
 
   // The string members of the object at key, in the object's own order.
@@ -298,6 +320,34 @@ BoundOp ekaUploadFiles(SpecIn& in) {
   return bindVendorOp(&vendors::ekaUploadFiles, std::move(s));
 }
 
+// The Kore spec: every op reads the fields it uses; `need` says which are required.
+enum KoreNeed { kSession = 1, kSource = 2, kSessionStart = 4 };
+
+BoundOp readKore(SpecIn& in, int need, void (*fn)(const OpContext&, const vendors::KoreSpec&, OpDone)) {
+  vendors::KoreSpec s;
+  bool start = (need & kSessionStart) != 0;
+  in.str("baseUrl", &s.baseUrl);
+  in.str("apiKey", &s.apiKey);
+  if (need & kSource) in.source("source", &s.source);
+  in.str("sessionId", &s.sessionId, (need & kSession) == 0);
+  in.str("fileContext", &s.fileContext, !start);
+  in.str("fileExtension", &s.fileExtension, !start);
+  in.str("fileName", &s.fileName, !start);
+  in.u64("fileSize", &s.fileSize, !start);
+  in.u64("totalChunks", &s.totalChunks, !start);
+  in.str("contentType", &s.contentType, true);
+  in.u64("chunkSizeBytes", &s.chunkSizeBytes, true);
+  in.u64("singleLimitBytes", &s.singleLimitBytes, true);
+  in.i32("concurrency", &s.concurrency, true);
+  s.onlyChunks = in.u64s("chunkNumbers", &s.chunkNumbers, true);
+  return bindVendorOp(fn, std::move(s));
+}
+
+BoundOp korePresign(SpecIn& in) { return readKore(in, kSessionStart, &vendors::korePresign); }
+BoundOp koreUpload(SpecIn& in) { return readKore(in, kSession | kSource, &vendors::koreUpload); }
+BoundOp koreComplete(SpecIn& in) { return readKore(in, kSession, &vendors::koreComplete); }
+BoundOp koreUploadFile(SpecIn& in) { return readKore(in, kSource, &vendors::koreUploadFile); }
+
 struct TypedOp {
   const char* name;
   BoundOp (*read)(SpecIn& in);
@@ -316,6 +366,10 @@ const TypedOp kTypedOps[] = {
     {"eka.presign", &ekaPresign},
     {"eka.upload", &ekaUpload},
     {"eka.uploadFiles", &ekaUploadFiles},
+    {"kore.presign", &korePresign},
+    {"kore.upload", &koreUpload},
+    {"kore.complete", &koreComplete},
+    {"kore.uploadFile", &koreUploadFile},
 };
 
 }  // namespace

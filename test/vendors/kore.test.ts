@@ -217,6 +217,25 @@ describe.each(SANDBOX_READINGS.kore.map((r) => [r]))('reading kore=%s', (reading
     expect(s.sb.objects()).toHaveLength(before);
   });
 
+  test('the binding reads the typed spec once: a missing or mistyped field is a typed error naming it; an unknown op is refused', async () => {
+    const from = s.sb.log.entries().length;
+    const n = s.engine.nativeEngine() as unknown as { run(op: string, spec: object): { promise: Promise<unknown> } };
+    const api = { baseUrl: s.sb.urls.kore, apiKey: s.sb.credentials.kore.apiKey };
+    const source = { kind: 'buffer', buffer: Buffer.alloc(4) };
+    for (const [op, spec, field] of [
+      ['kore.presign', { ...api, fileContext: 'x', fileName: 'a.mp3', fileSize: 4, fileExtension: 'mp3' }, 'totalChunks'],
+      ['kore.upload', { ...api, source }, 'sessionId'],
+      ['kore.upload', { ...api, sessionId: 's', source, chunkNumbers: [0, -1] }, 'chunkNumbers[1]'],
+      ['kore.complete', { ...api, sessionId: 7 }, 'sessionId'],
+      ['kore.uploadFile', { ...api, source, chunkSizeBytes: 2.5 }, 'chunkSizeBytes'],
+      ['kore.uploadFile', { apiKey: api.apiKey, source }, 'baseUrl'],
+    ] as [string, object, string][]) {
+      await expect(n.run(op, spec).promise).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field });
+    }
+    await expect(n.run('kore.nothing', { ...api }).promise).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', message: "unknown operation 'kore.nothing'" });
+    expect(logSince(s.sb, from)).toHaveLength(0);
+  });
+
   test('a missing file fails before any request', async () => {
     const from = s.sb.log.entries().length;
     await expect(client().uploadFile(join(s.dir, 'missing.wav'), { fileContext: 'bulkImport' })).rejects.toMatchObject({ code: 'ERR_UPLIFT_FILE_NOT_FOUND', vendor: 'kore' });

@@ -19,12 +19,10 @@ namespace {
 constexpr const char* kVendor = "Kore.ai";
 // From the one facts table (facts.json): the TypeScript layer reads the same values.
 constexpr uint64_t kDefaultChunk = facts::kKoreDefaultChunkBytes;
-constexpr uint64_t kSingleLimit = facts::kKoreSingleLimitBytes;
-constexpr int kConcurrency = static_cast<int>(facts::kKoreDefaultConcurrency);
 
-Headers auth(const rapidjson::Value& spec) { return {{"x-api-key", stringOr(spec, "apiKey")}}; }
+Headers auth(const KoreSpec& spec) { return {{"x-api-key", spec.apiKey}}; }
 
-std::string base(const rapidjson::Value& spec) { return stringOr(spec, "baseUrl"); }
+const std::string& base(const KoreSpec& spec) { return spec.baseUrl; }
 
 // {url, fileId} answers (single POST and complete).
 void readFileAnswer(const char* step, JsonPtr doc, OpDone done) {
@@ -34,13 +32,12 @@ void readFileAnswer(const char* step, JsonPtr doc, OpDone done) {
   done(Error(), out);
 }
 
-std::shared_ptr<Source> specSource(const OpContext& ctx, Error* err) {
-  const rapidjson::Value* ref = member(*ctx.spec, "source");
-  if (!ref) {
+std::shared_ptr<Source> specSource(const KoreSpec& spec, Error* err) {
+  if (!spec.source) {
     *err = makeError(codes::kInvalidArgument, "source missing");
-    return nullptr;
+    err->field = "source";
   }
-  return sourceAt(ctx, *ref, err);
+  return spec.source;
 }
 
 // Adds md5 (digest on the worker thread) and bytes to a result.
@@ -102,6 +99,7 @@ void withDigest(const std::shared_ptr<SideDigest>& d, const std::shared_ptr<Sour
 // complete [-> the chunks complete reports missing, once -> complete].
 struct KoreRun {
   OpContext ctx;
+  KoreSpec spec;
   std::shared_ptr<Source> source;
   uint64_t chunkSize = kDefaultChunk;
   std::string sessionId;         // given (a resumed session) or from session start
@@ -128,7 +126,7 @@ void endRun(const std::shared_ptr<KoreRun>& run, const Error& e, JsonPtr out) {
 // One multipart POST; a 413 (the vendor's limit is lower than ours) goes chunked, once.
 void single(const std::shared_ptr<KoreRun>& run) {
   const OpContext& ctx = run->ctx;
-  const Json& spec = *ctx.spec;
+  const KoreSpec& spec = run->spec;
   const std::shared_ptr<Source>& source = run->source;
   ctx.job->setTotals(source->size(), 1);
   VendorRequest r;
@@ -137,10 +135,10 @@ void single(const std::shared_ptr<KoreRun>& run) {
   r.url = joinUrl(base(spec), "/api/public/files");
   r.headers = auth(spec);
   r.isForm = true;
-  r.form.fields = {FormField{"fileContext", stringOr(spec, "fileContext")}};
+  r.form.fields = {FormField{"fileContext", spec.fileContext}};
   r.form.fileField = "file";
-  r.form.fileName = stringOr(spec, "fileName", facts::kKoreDefaultFileName);
-  r.form.fileContentType = stringOr(spec, "contentType");
+  r.form.fileName = spec.fileName;
+  r.form.fileContentType = spec.contentType;
   r.form.file = BodyRange{source, 0, source->size()};
   ensureDigest(run);
   callJson(*ctx.engine, ctx.job, std::move(r), [run](const Error& e, JsonPtr doc, const HttpResponse& resp) {
@@ -161,14 +159,13 @@ void single(const std::shared_ptr<KoreRun>& run) {
   });
 }
 
-void startSession(const OpContext& ctx, uint64_t fileSize, uint64_t totalChunks,
+void startSession(const OpContext& ctx, const KoreSpec& spec, uint64_t fileSize, uint64_t totalChunks,
                   std::function<void(const Error&, JsonPtr)> done) {
-  const Json& spec = *ctx.spec;
   Json body(rapidjson::kObjectType);
-  put(body, body, "fileContext", stringOr(spec, "fileContext"));
+  put(body, body, "fileContext", spec.fileContext);
   put(body, body, "totalChunks", totalChunks);
-  put(body, body, "fileExtension", stringOr(spec, "fileExtension"));
-  put(body, body, "fileName", stringOr(spec, "fileName"));
+  put(body, body, "fileExtension", spec.fileExtension);
+  put(body, body, "fileName", spec.fileName);
   put(body, body, "fileSize", fileSize);
   VendorRequest r;
   r.vendor = kVendor;
@@ -187,11 +184,11 @@ void startSession(const OpContext& ctx, uint64_t fileSize, uint64_t totalChunks,
 
 // Chunk numbers spec.chunkNumbers names (a resumed session: the chunks not yet stored),
 // else every chunk of the file.
-std::vector<size_t> chunkList(const rapidjson::Value& spec, size_t count) {
+std::vector<size_t> chunkList(const KoreSpec& spec, size_t count) {
   std::vector<size_t> todo;
-  if (const rapidjson::Value* only = member(spec, "chunkNumbers"); only && only->IsArray()) {
-    for (const auto& v : only->GetArray()) {
-      if (v.IsUint64() && v.GetUint64() < count) todo.push_back(static_cast<size_t>(v.GetUint64()));
+  if (spec.onlyChunks) {
+    for (uint64_t v : spec.chunkNumbers) {
+      if (v < count) todo.push_back(static_cast<size_t>(v));
     }
   } else {
     for (size_t i = 0; i < count; ++i) todo.push_back(i);
@@ -200,9 +197,9 @@ std::vector<size_t> chunkList(const rapidjson::Value& spec, size_t count) {
 }
 
 // Sends the chunks numbered in todo (0-based) to the session, several in flight.
-void sendChunks(const OpContext& ctx, const std::string& sessionId, const std::shared_ptr<Source>& source,
-                uint64_t chunkSize, std::vector<size_t> chunks, std::function<void(const Error&)> done) {
-  const Json& spec = *ctx.spec;
+void sendChunks(const OpContext& ctx, const KoreSpec& spec, const std::string& sessionId,
+                const std::shared_ptr<Source>& source, uint64_t chunkSize, std::vector<size_t> chunks,
+                std::function<void(const Error&)> done) {
   std::string why;
   auto ranges = std::make_shared<std::vector<PartRange>>(splitParts(source->size(), chunkSize, &why));
   if (ranges->empty()) return done(makeError(codes::kInvalidArgument, why));
@@ -216,11 +213,11 @@ void sendChunks(const OpContext& ctx, const std::string& sessionId, const std::s
   std::string url = joinUrl(base(spec), "/api/public/files/session/" + urlEncode(sessionId));
   Headers headers = auth(spec);
   headers.emplace_back("Accept", "application/json");
-  std::string fileName = stringOr(spec, "fileName", facts::kKoreDefaultFileName);
-  std::string contentType = stringOr(spec, "contentType");
+  std::string fileName = spec.fileName;
+  std::string contentType = spec.contentType;
   BatchSpec b;
   b.count = todo->size();
-  b.concurrency = concurrencyOf(spec, kConcurrency);
+  b.concurrency = clampConcurrency(spec.concurrency);
   b.makeRequest = [=](size_t k) {
     size_t i = (*todo)[k];
     HttpRequest req;
@@ -279,9 +276,8 @@ std::vector<size_t> missingChunks(const std::string& body) {
 
 // POST .../complete with Content-Type: application/json (the doc's table; no parameters).
 // done gets {fileId, url}, or the error and, for MISSING_CHUNKS, the chunk numbers listed.
-void completeSession(const OpContext& ctx, const std::string& sessionId,
+void completeSession(const OpContext& ctx, const KoreSpec& spec, const std::string& sessionId,
                      std::function<void(const Error&, JsonPtr, std::vector<size_t>)> done) {
-  const Json& spec = *ctx.spec;
   VendorRequest r;
   r.vendor = kVendor;
   r.step = "complete";
@@ -301,7 +297,7 @@ void completeSession(const OpContext& ctx, const std::string& sessionId,
 void runChunks(const std::shared_ptr<KoreRun>& run, std::vector<size_t> chunks);
 
 void runComplete(const std::shared_ptr<KoreRun>& run) {
-  completeSession(run->ctx, run->sessionId, [run](const Error& e, JsonPtr out, std::vector<size_t> missing) {
+  completeSession(run->ctx, run->spec, run->sessionId, [run](const Error& e, JsonPtr out, std::vector<size_t> missing) {
     if (!e.code.empty()) {
       if (!missing.empty() && !run->resent && !run->source->isStream() && !run->ctx.job->cancelled()) {
         run->resent = true;
@@ -322,7 +318,7 @@ void runComplete(const std::shared_ptr<KoreRun>& run) {
 
 void runChunks(const std::shared_ptr<KoreRun>& run, std::vector<size_t> chunks) {
   ensureDigest(run);
-  sendChunks(run->ctx, run->sessionId, run->source, run->chunkSize, std::move(chunks), [run](const Error& e) {
+  sendChunks(run->ctx, run->spec, run->sessionId, run->source, run->chunkSize, std::move(chunks), [run](const Error& e) {
     if (!e.code.empty()) return endRun(run, e, nullptr);
     runComplete(run);
   });
@@ -330,7 +326,7 @@ void runChunks(const std::shared_ptr<KoreRun>& run, std::vector<size_t> chunks) 
 
 void runSession(const std::shared_ptr<KoreRun>& run) {
   uint64_t size = run->source->size();
-  startSession(run->ctx, size, partCount(size, run->chunkSize), [run](const Error& e, JsonPtr session) {
+  startSession(run->ctx, run->spec, size, partCount(size, run->chunkSize), [run](const Error& e, JsonPtr session) {
     if (!e.code.empty()) return endRun(run, e, nullptr);
     run->sessionId = stringOr(*session, "sessionId");
     runChunks(run, run->todo);
@@ -374,19 +370,18 @@ Error readKoreChunk(const std::string& body, size_t chunk) {
   return Error();
 }
 
-void korePresign(const OpContext& ctx, OpDone done) {
-  const Json& spec = *ctx.spec;
-  startSession(ctx, uint64Or(spec, "fileSize", 0), uint64Or(spec, "totalChunks", 1), done);
+void korePresign(const OpContext& ctx, const KoreSpec& spec, OpDone done) {
+  startSession(ctx, spec, spec.fileSize, spec.totalChunks, done);
 }
 
-void koreUpload(const OpContext& ctx, OpDone done) {
+void koreUpload(const OpContext& ctx, const KoreSpec& spec, OpDone done) {
   Error err;
-  std::shared_ptr<Source> source = specSource(ctx, &err);
+  std::shared_ptr<Source> source = specSource(spec, &err);
   if (!source) return done(err, nullptr);
-  uint64_t chunk = uint64Or(*ctx.spec, "chunkSizeBytes", kDefaultChunk);
+  uint64_t chunk = spec.chunkSizeBytes;
   auto digest = startDigest(ctx, source);
   size_t count = static_cast<size_t>(partCount(source->size(), chunk));
-  sendChunks(ctx, stringOr(*ctx.spec, "sessionId"), source, chunk, chunkList(*ctx.spec, count),
+  sendChunks(ctx, spec, spec.sessionId, source, chunk, chunkList(spec, count),
              [source, count, digest, done](const Error& e) {
                auto res = std::make_shared<Json>(rapidjson::kObjectType);
                put(*res, *res, "chunks", static_cast<uint64_t>(count));
@@ -394,25 +389,25 @@ void koreUpload(const OpContext& ctx, OpDone done) {
              });
 }
 
-void koreComplete(const OpContext& ctx, OpDone done) {
-  completeSession(ctx, stringOr(*ctx.spec, "sessionId"),
+void koreComplete(const OpContext& ctx, const KoreSpec& spec, OpDone done) {
+  completeSession(ctx, spec, spec.sessionId,
                   [done](const Error& e, JsonPtr out, std::vector<size_t>) { done(e, out); });
 }
 
-void koreUploadFile(const OpContext& ctx, OpDone done) {
-  const Json& spec = *ctx.spec;
+void koreUploadFile(const OpContext& ctx, const KoreSpec& spec, OpDone done) {
   Error err;
   auto run = std::make_shared<KoreRun>();
-  run->source = specSource(ctx, &err);
+  run->source = specSource(spec, &err);
   if (!run->source) return done(err, nullptr);
   run->ctx = ctx;
+  run->spec = spec;
   run->done = std::move(done);
-  run->chunkSize = uint64Or(spec, "chunkSizeBytes", kDefaultChunk);
-  run->sessionId = stringOr(spec, "sessionId");
+  run->chunkSize = spec.chunkSizeBytes;
+  run->sessionId = spec.sessionId;
   run->todo = chunkList(spec, static_cast<size_t>(partCount(run->source->size(), run->chunkSize)));
   // spec.sessionId: a stored session (resume) -> its missing chunks, then complete.
   if (!run->sessionId.empty()) return runChunks(run, run->todo);
-  if (run->source->size() < uint64Or(spec, "singleLimitBytes", kSingleLimit)) return single(run);
+  if (run->source->size() < spec.singleLimitBytes) return single(run);
   runSession(run);
 }
 
