@@ -20,7 +20,9 @@
         "src/addon/parts.cc",
         "src/addon/put.cc",
         "src/addon/run.cc",
-        "src/addon/stream_wrap.cc"
+        "src/addon/specs.cc",
+        "src/addon/stream_wrap.cc",
+        "src/addon/url.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -48,9 +48,9 @@ export interface UploadErrorMessage extends UploadTraceBase { durationMs: number
 
 let nextId = 1;
 
-/** Operations that send no file (presign, complete) publish nothing. */
+/** Operations that send no file (presign, complete, a URL source's size probe) publish nothing. */
 function isUpload(operation: string): boolean {
-  return !/\.(presign|complete)$/.test(operation);
+  return !/\.(presign|complete)$/.test(operation) && operation !== 'probeUrl';
 }
 
 export interface Trace {

@@ -8,7 +8,7 @@ export type { EngineOptions, RetryOptions, TimeoutOptions } from './engine';
 export type { CaStore } from './trust';
 export { putPresigned, postPresignedForm, uploadPresignedParts } from './primitives';
 export type {
-  Source, UploadCommonOptions, PutPresignedOptions, PutPresignedResult, PostPresignedFormOptions,
+  Source, UrlSource, UploadCommonOptions, PutPresignedOptions, PutPresignedResult, PostPresignedFormOptions,
   PostPresignedFormResult, PresignedPart, UploadPresignedPartsOptions, UploadPresignedPartsResult,
 } from './primitives';
 export * from './errors';

@@ -32,7 +32,15 @@ export interface NativeError {
   field?: string;
 }
 
-export type NativeSource = { kind: 'path'; path: string } | { kind: 'buffer'; buffer: Uint8Array };
+export type NativeSource =
+  | { kind: 'path'; path: string }
+  | { kind: 'buffer'; buffer: Uint8Array }
+  /** Read natively by ranged GETs (src/core/url_source.h); etag / lastModified from the size probe. */
+  | { kind: 'url'; url: string; headers: [string, string][]; size: number; etag?: string; lastModified?: string };
+
+/** probeUrl's answer: the size and validators of a URL source (one `Range: bytes=0-0` GET). */
+export interface NativeUrlProbe { size: number; etag: string; lastModified: string; requests: number }
+export interface NativeProbeSpec extends NativeJobOptions { url: string; headers: [string, string][] }
 
 export interface NativeJobOptions {
   /** Called on the JS thread for each stored part (resume journals). */
@@ -66,6 +74,39 @@ export interface NativePartsSpec extends NativeJobOptions {
 }
 export interface NativePartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number; retries: number }
 
+// Typed vendor ops: the binding reads each spec once into the core's struct
+// (src/core/vendors/plaud.h, scripe.h, heify.h); a field missing or of the wrong type is
+// ERR_UPLIFT_INVALID_ARGUMENT naming it. Absent optional fields take the engine's defaults.
+export interface NativePlaudApi { baseUrl: string; token: string }
+export interface NativePartEtag { partNumber: number; etag: string }
+export interface NativePlaudTicket { fileId: string; uploadId: string; chunkSizeBytes: number; parts: { partNumber: number; url: string }[] }
+export interface NativePlaudPresignSpec extends NativePlaudApi { fileSize: number; fileType: string }
+export interface NativePlaudUploadSpec { source: NativeSource; ticket: NativePlaudTicket; storedParts?: NativePartEtag[]; concurrency?: number }
+export interface NativePlaudCompleteSpec extends NativePlaudApi { fileId: string; uploadId: string; parts: NativePartEtag[]; fileType: string; md5: string }
+export interface NativePlaudUploadFileSpec extends NativePlaudApi {
+  source: NativeSource; fileType: string; concurrency?: number;
+  /** A resumed upload: the stored presign answer and the parts S3 holds (not sent again). */
+  ticket?: NativePlaudTicket; storedParts?: NativePartEtag[];
+}
+export interface NativeScripePresignSpec { baseUrl: string; apiKey: string; apiVersion?: string; contentType: string; maxSizeBytes?: number }
+export interface NativeScripeUploadFileSpec extends NativeScripePresignSpec { source: NativeSource }
+export interface NativeHeifyIds { configurationId: string; evaluatorId?: string | null; participantId?: string | null }
+export interface NativeHeifyPresignSpec extends NativeHeifyIds { baseUrl: string; apiKey: string; name?: string }
+export interface NativeHeifyUploadFileSpec extends NativeHeifyPresignSpec { source: NativeSource; contentType?: string }
+export interface NativeHeifyUploadSpec extends NativeHeifyIds { uploadUrl: string; source: NativeSource; contentType?: string }
+/** The spec of each typed op, by name (job options such as onPart and retry ride along). */
+export interface NativeTypedOps {
+  'plaud.presign': NativePlaudPresignSpec;
+  'plaud.upload': NativePlaudUploadSpec;
+  'plaud.complete': NativePlaudCompleteSpec;
+  'plaud.uploadFile': NativePlaudUploadFileSpec;
+  'scripe.presign': NativeScripePresignSpec;
+  'scripe.uploadFile': NativeScripeUploadFileSpec;
+  'heify.presign': NativeHeifyPresignSpec;
+  'heify.uploadFile': NativeHeifyUploadFileSpec;
+  'heify.upload': NativeHeifyUploadSpec;
+}
+
 export interface NativeEngineOptions extends NativeJobOptions {
   threads?: number; maxConnectionsPerHost?: number; insecureSkipTlsVerify?: boolean;
   /** CA bundle file for libcurl (CURLOPT_CAINFO); wins over caPem. */
@@ -84,6 +125,8 @@ export interface NativeEngine {
    * and may carry the job options (retry, timeouts) and `concurrency`.
    */
   run<T = unknown>(op: string, spec: object, onProgress?: (p: NativeProgress) => void): NativeHandle<T>;
+  /** Size and validators of a URL source, found with one ranged GET (retried as the job says). */
+  probeUrl(spec: NativeProbeSpec): NativeHandle<NativeUrlProbe>;
   close(): void;
   stats(): { closed: boolean; threads: number };
   /** The engine-wide cap in bytes per second; 0 = none. */

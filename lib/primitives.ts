@@ -4,19 +4,28 @@ import * as path from 'path';
 import { inferContentType } from './content-type';
 import { getDefaultEngine, isEngine, checkRetry, checkTimeouts, type Engine, type RetryOptions, type TimeoutOptions } from './engine';
 import { InvalidArgumentError, SourceError, UpliftError, withCallSite } from './errors';
-import type { NativeJobOptions } from './native';
+import type { NativeJobOptions, NativeProbeSpec } from './native';
 import { isUploadController, type UploadController } from './controller';
 import { checkBandwidth } from './engine';
 import { resolveProxy } from './proxy';
 import { runNative, safeProgress } from './run';
-import { resolveSource, withStreamCause, type ResolvedSource } from './source';
+import { resolveSource, withStreamCause, type ResolvedSource, type UrlProbe } from './source';
 import {
   checkBoolean, checkCommon, checkContentType, checkFunction, checkHeaders, checkInteger, checkKnownKeys, checkSource, checkString, checkUrl,
   COMMON_KEYS, invalid, isPlainObject, statSource, type CommonOptions,
 } from './validate';
 
-/** A file path (streamed from disk), a Buffer/Uint8Array, or a Readable `{ stream, size?, name?, contentType? }`. */
-export type Source = string | Uint8Array | NodeJS.ReadableStream | { stream: NodeJS.ReadableStream; size?: number; name?: string; contentType?: string };
+/**
+ * A URL source: the engine streams `GET url` (typically a presigned GET of your own storage)
+ * straight into the upload by byte ranges, with bounded memory and no temporary file.
+ * `headers` go with every GET and are treated as secrets; `size` in bytes skips the size
+ * probe (one `Range: bytes=0-0` GET); `name` / `contentType` default to the URL path's last
+ * segment and its inferred type.
+ */
+export interface UrlSource { url: string; headers?: Record<string, string>; size?: number; name?: string; contentType?: string }
+
+/** A file path (streamed from disk), a Buffer/Uint8Array, a Readable `{ stream, size?, name?, contentType? }`, or a URL `{ url, headers?, size? }`. */
+export type Source = string | Uint8Array | NodeJS.ReadableStream | { stream: NodeJS.ReadableStream; size?: number; name?: string; contentType?: string } | UrlSource;
 
 export interface UploadCommonOptions extends CommonOptions<Engine> {
   retry?: RetryOptions;
@@ -141,6 +150,22 @@ function hasHeader(h: Record<string, string> | undefined, name: string): boolean
   return !!h && Object.keys(h).some((k) => k.toLowerCase() === name);
 }
 
+/**
+ * @internal The size probe of URL sources given without `size`: one ranged GET by the engine,
+ * with the call's retry, timeouts and proxy.
+ */
+export function urlProber(engine: Engine, common: CheckedCommon): (url: string, headers: [string, string][]) => Promise<UrlProbe> {
+  return (url, headers) => {
+    const spec: NativeProbeSpec = { url, headers };
+    if (common.job.retry !== undefined) spec.retry = common.job.retry;
+    if (common.job.timeouts !== undefined) spec.timeouts = common.job.timeouts;
+    if (common.job.proxy !== undefined) spec.proxy = common.job.proxy;
+    return runNative(() => engine.nativeEngine().probeUrl(spec), {
+      signal: common.signal, site: new Error(), label: `GET ${url} (size of the source)`, operation: 'probeUrl', url,
+    });
+  };
+}
+
 /** Native error codes of a file that cannot be opened (missing, not a regular file, unreadable). */
 const OPEN_FAILURES = new Set(['ERR_UPLIFT_FILE_NOT_FOUND', 'ERR_UPLIFT_NOT_A_FILE', 'ERR_UPLIFT_FILE_NOT_READABLE']);
 
@@ -171,6 +196,7 @@ async function withSource<T>(source: unknown, common: CheckedCommon, fn: (s: Res
   if (site && checked.kind === 'path') return withPathSource(checked.path, site, fn);
   const resolved = await resolveSource(checked, {
     spoolLimitBytes: common.spoolLimitBytes, signal: common.signal, streaming: true, streamBufferBytes: common.streamBufferBytes,
+    probeUrl: urlProber(common.engine ?? getDefaultEngine(), common),
   });
   try {
     return await fn(resolved);

@@ -15,6 +15,7 @@ import * as path from 'path';
 import { pipeline } from 'stream/promises';
 import { AbortError, InternalError, InvalidArgumentError, SourceError, TooLargeError, UpliftError, withCallSite } from './errors';
 import { native, type NativeSource } from './native';
+import { registerSecret, unregisterSecret } from './redact';
 import { statSource, type NormalizedSource } from './validate';
 
 export interface ResolvedSource {
@@ -44,7 +45,12 @@ export interface ResolveOptions {
   /** The flow can read a native stream (false: spool even when the size is known). */
   streaming?: boolean;
   streamBufferBytes?: number;
+  /** Finds the size of a URL source given without one (the call's engine and job options). */
+  probeUrl?: (url: string, headers: [string, string][]) => Promise<UrlProbe>;
 }
+
+/** What a URL source's size probe found (one `Range: bytes=0-0` GET, done natively). */
+export interface UrlProbe { size: number; etag?: string; lastModified?: string }
 
 const noop = async (): Promise<void> => {};
 
@@ -127,8 +133,68 @@ export async function resolveSource(src: NormalizedSource, opts: ResolveOptions 
   if (src.kind === 'buffer') {
     return { native: { kind: 'buffer', buffer: src.buffer }, size: src.buffer.byteLength, release: noop };
   }
+  if (src.kind === 'url') return resolveUrl(src, opts);
   if (src.size !== undefined && opts.streaming) return pipeToNative(src, src.size, opts.streamBufferBytes ?? DEFAULT_STREAM_BUFFER_BYTES);
   return spool(src, opts.spoolLimitBytes ?? DEFAULT_SPOOL_LIMIT_BYTES, opts.signal);
+}
+
+/** File name of a URL source: the last segment of its path, decoded (the query is never used). */
+export function urlFileName(url: string): string | undefined {
+  try {
+    const seg = new URL(url).pathname.split('/').filter((x) => x !== '').pop();
+    if (seg === undefined) return undefined;
+    const name = decodeURIComponent(seg);
+    return /^[^\r\n\0"/\\]+$/.test(name) ? name : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A URL source: nothing is read here. Its header values are registered as secrets (they may
+ * carry credentials) and, without `size`, the engine probes it with one ranged GET.
+ */
+async function resolveUrl(src: Extract<NormalizedSource, { kind: 'url' }>, opts: ResolveOptions): Promise<ResolvedSource> {
+  const headers = Object.entries(src.headers);
+  for (const [, value] of headers) registerSecret(value);
+  try {
+    return await probeAndDescribe(src, headers, opts);
+  } catch (e) {
+    for (const [, value] of headers) unregisterSecret(value);
+    throw e;
+  }
+}
+
+async function probeAndDescribe(
+  src: Extract<NormalizedSource, { kind: 'url' }>,
+  headers: [string, string][],
+  opts: ResolveOptions,
+): Promise<ResolvedSource> {
+  let size = src.size;
+  let etag: string | undefined;
+  let lastModified: string | undefined;
+  if (size === undefined) {
+    if (!opts.probeUrl) throw new InternalError('a URL source without size reached a flow that cannot probe it; pass source.size');
+    if (opts.signal?.aborted) throw new AbortError(opts.signal.reason);
+    const p = await opts.probeUrl(src.url, headers);
+    size = p.size;
+    etag = p.etag || undefined;
+    lastModified = p.lastModified || undefined;
+  }
+  const native: NativeSource = { kind: 'url', url: src.url, headers, size };
+  if (etag !== undefined) native.etag = etag;
+  if (lastModified !== undefined) native.lastModified = lastModified;
+  let released = false;
+  const release = async (): Promise<void> => {
+    if (released) return;
+    released = true;
+    for (const [, value] of headers) unregisterSecret(value);
+  };
+  const out: ResolvedSource = { native, size, release };
+  const name = src.name ?? urlFileName(src.url);
+  if (name !== undefined) out.name = name;
+  if (src.contentType !== undefined) out.contentType = src.contentType;
+  return out;
 }
 
 interface NativeStreamHandle {

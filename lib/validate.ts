@@ -359,10 +359,41 @@ export type NormalizedSource =
   | { kind: 'path'; path: string }
   | { kind: 'buffer'; buffer: Uint8Array }
   /** `size` in bytes; required by callers that must know the length up front. */
-  | { kind: 'stream'; stream: Readable; size?: number; name?: string; contentType?: string };
+  | { kind: 'stream'; stream: Readable; size?: number; name?: string; contentType?: string }
+  /** A URL read natively by ranged GETs; `size` found by a ranged GET when absent. */
+  | { kind: 'url'; url: string; headers: Record<string, string>; size?: number; name?: string; contentType?: string };
 
 const STREAM_KEYS = ['stream', 'size', 'name', 'contentType'] as const;
+const URL_KEYS = ['url', 'headers', 'size', 'name', 'contentType'] as const;
 const SOURCE_EXPECTED = 'a file path, a Buffer or Uint8Array, a Readable, or { stream, size?, name?, contentType? }';
+/** Headers uplift sets on a URL source's GETs itself. */
+const URL_SOURCE_OWN_HEADERS = ['range', 'if-range', 'if-match', 'if-none-match', 'if-modified-since', 'if-unmodified-since', 'accept-encoding'];
+
+/**
+ * A URL source: `{ url, headers?, size?, name?, contentType? }`. The URL must be http(s);
+ * header values are secrets (registered for redaction by resolveSource); `size` a byte count.
+ */
+function checkUrlSource(field: string, v: Record<string, unknown>): NormalizedSource {
+  checkKnownKeys(field, v, URL_KEYS);
+  const url = checkUrl(`${field}.url`, v.url);
+  const headers = v.headers === undefined ? {} : checkHeaders(`${field}.headers`, v.headers);
+  for (const name of Object.keys(headers)) {
+    if (URL_SOURCE_OWN_HEADERS.includes(name.toLowerCase())) {
+      throw new InvalidArgumentError(
+        `${field}.headers["${name}"] cannot be set: uplift sends ${name} itself on the ranged GETs of a URL source; remove it`,
+        { field: `${field}.headers["${name}"]`, received: name },
+      );
+    }
+  }
+  const out: NormalizedSource = { kind: 'url', url, headers };
+  if (v.size !== undefined) {
+    if (!isSafeSize(v.size)) throw invalid(`${field}.size`, 'a byte count (an integer from 0 to 2^53 - 1)', v.size);
+    out.size = v.size;
+  }
+  if (v.name !== undefined) out.name = checkString(`${field}.name`, v.name, { nonEmpty: true });
+  if (v.contentType !== undefined) out.contentType = checkContentType(`${field}.contentType`, v.contentType);
+  return out;
+}
 
 function checkReadable(field: string, v: unknown): Readable {
   if (!isReadableLike(v)) throw invalid(field, 'a Readable stream', v);
@@ -379,6 +410,7 @@ export function checkSource(field: string, v: unknown): NormalizedSource {
   }
   if (v instanceof Uint8Array) return { kind: 'buffer', buffer: v };
   if (isReadableLike(v)) return { kind: 'stream', stream: checkReadable(field, v) };
+  if (isPlainObject(v) && 'url' in v && !('stream' in v)) return checkUrlSource(field, v);
   if (isPlainObject(v) && 'stream' in v) {
     checkKnownKeys(field, v, STREAM_KEYS);
     const out: NormalizedSource = { kind: 'stream', stream: checkReadable(`${field}.stream`, v.stream) };
@@ -390,7 +422,8 @@ export function checkSource(field: string, v: unknown): NormalizedSource {
     if (v.contentType !== undefined) out.contentType = checkContentType(`${field}.contentType`, v.contentType);
     return out;
   }
-  throw invalid(field, SOURCE_EXPECTED, v);
+  const e = invalid(field, SOURCE_EXPECTED, v);
+  throw new InvalidArgumentError(`${e.message} (a URL source is { url, headers?, size? })`, { field: e.field, received: e.received });
 }
 
 // ---- common options ---------------------------------------------------------------------

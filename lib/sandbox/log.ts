@@ -28,6 +28,8 @@ export interface LogEntry {
   fault?: string;
   /** vendor requests: the request's Content-Type header, when it had one */
   contentType?: string;
+  /** S3 GetObject: the request's Range header, when it had one */
+  range?: string;
 }
 
 export type LogFilter = Partial<Pick<LogEntry, 'target' | 'op' | 'method' | 'status' | 'partNumber'>>;

@@ -6,11 +6,11 @@ import * as path from 'path';
 import { inferContentType } from '../content-type';
 import { getDefaultEngine, isEngine, type Engine, type RetryOptions, type TimeoutOptions } from '../engine';
 import { InternalError, UpliftError, withCallSite } from '../errors';
-import type { NativeHandle, NativeJobOptions, NativeProgress } from '../native';
-import { checkUploadCommon, type CheckedCommon, type Source, type UploadCommonOptions } from '../primitives';
+import type { NativeHandle, NativeJobOptions, NativeProgress, NativeTypedOps } from '../native';
+import { checkUploadCommon, urlProber, type CheckedCommon, type Source, type UploadCommonOptions } from '../primitives';
 import { registerSecret } from '../redact';
 import { runNative, safeProgress } from '../run';
-import { resolveSource, withStreamCause, type ResolvedSource } from '../source';
+import { resolveSource, urlFileName, withStreamCause, type ResolvedSource } from '../source';
 import { checkKnownKeys, checkString, checkUrl, invalid, isPlainObject, type NormalizedSource, type Progress } from '../validate';
 
 export type VendorName = 'eka' | 'kore' | 'plaud' | 'scripe' | 'heify';
@@ -132,6 +132,13 @@ export async function runOp<T>(engine: Engine, op: string, spec: object, ctx: Op
   );
 }
 
+/** runOp for a typed op: its spec is checked against the shape the binding reads. */
+export function runTypedOp<K extends keyof NativeTypedOps, T>(
+  engine: Engine, op: K, spec: NativeTypedOps[K] & Pick<NativeJobOptions, 'onPart'>, ctx: OpContext,
+): Promise<T> {
+  return runOp<T>(engine, op, spec, ctx);
+}
+
 /**
  * Runs a public vendor method: any rejection is an UpliftError with `vendor` set (when the
  * error is not already tied to one) and the stack of `site`.
@@ -173,6 +180,7 @@ export async function withSources<T>(
     for (const s of sources) {
       resolved.push(await resolveSource(s, {
         spoolLimitBytes: common.spoolLimitBytes, signal: common.signal, streaming, streamBufferBytes: common.streamBufferBytes,
+        probeUrl: urlProber(common.engine ?? getDefaultEngine(), common),
       }));
     }
     return await fn(resolved);
@@ -187,6 +195,7 @@ export async function withSources<T>(
 export function nameOfSource(s: NormalizedSource): string | undefined {
   if (s.kind === 'path') return path.basename(s.path);
   if (s.kind === 'stream') return s.name === undefined ? undefined : path.basename(s.name);
+  if (s.kind === 'url') return s.name === undefined ? urlFileName(s.url) : path.basename(s.name);
   return undefined;
 }
 

@@ -130,6 +130,7 @@ export function sniffAudioExtension(head: Uint8Array): string | undefined {
 
 async function headOf(src: NativeSource, n = 16): Promise<Uint8Array> {
   if (src.kind === 'buffer') return src.buffer.subarray(0, n);
+  if (src.kind === 'url') return new Uint8Array(0); // not fetched here: named from the URL's path or source.name
   const fh = await open(src.path, 'r');
   try {
     const buf = Buffer.alloc(n);

@@ -216,6 +216,7 @@ std::shared_ptr<Source> ToSource(const Napi::Value& v, KeepAlive* keep, Error* e
     keep->copies.push_back(copy);
     return copy;
   }
+  if (kind == "url") return ToUrlSource(o, err);
   if (kind == "stream") {
     Napi::Value h = o.Get("handle");
     auto* data = v.Env().GetInstanceData<AddonData>();

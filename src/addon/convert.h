@@ -66,6 +66,8 @@ bool GetTypedBytes(const Napi::Value& v, TypedBytes* out);
 // A buffer is copied into memory the engine owns (freed when the last job using it ends).
 // nullptr with *err on failure.
 std::shared_ptr<Source> ToSource(const Napi::Value& v, KeepAlive* keep, Error* err);
+// A {kind:'url'} source (url.cc).
+std::shared_ptr<Source> ToUrlSource(const Napi::Object& o, Error* err);
 
 // Buffer sources copied and still alive (any environment): bytes and count.
 struct BufferCopyStats {

@@ -13,6 +13,7 @@ Napi::Function EngineWrap::Init(Napi::Env env, AddonData* data) {
        InstanceMethod<&EngineWrap::JsPostPresignedForm>("postPresignedForm"),
        InstanceMethod<&EngineWrap::JsUploadPresignedParts>("uploadPresignedParts"),
        InstanceMethod<&EngineWrap::JsRun>("run"),
+       InstanceMethod<&EngineWrap::JsProbeUrl>("probeUrl"),
        InstanceMethod<&EngineWrap::JsClose>("close"),
        InstanceMethod<&EngineWrap::JsStats>("stats"),
        InstanceMethod<&EngineWrap::JsSetBandwidth>("setBandwidth")});
@@ -72,6 +73,10 @@ Napi::Value EngineWrap::JsPostPresignedForm(const Napi::CallbackInfo& info) {
 
 Napi::Value EngineWrap::JsUploadPresignedParts(const Napi::CallbackInfo& info) {
   return Dispatch(info, engine_, &UploadPresignedParts);
+}
+
+Napi::Value EngineWrap::JsProbeUrl(const Napi::CallbackInfo& info) {
+  return Dispatch(info, engine_, &ProbeUrl);
 }
 
 Napi::Value EngineWrap::JsRun(const Napi::CallbackInfo& info) {

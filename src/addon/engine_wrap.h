@@ -25,6 +25,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value JsPostPresignedForm(const Napi::CallbackInfo& info);
   Napi::Value JsUploadPresignedParts(const Napi::CallbackInfo& info);
   Napi::Value JsRun(const Napi::CallbackInfo& info);
+  Napi::Value JsProbeUrl(const Napi::CallbackInfo& info);
   Napi::Value JsClose(const Napi::CallbackInfo& info);
   Napi::Value JsStats(const Napi::CallbackInfo& info);
   Napi::Value JsSetBandwidth(const Napi::CallbackInfo& info);
@@ -39,6 +40,8 @@ Napi::Value PostPresignedForm(Napi::Env env, const std::shared_ptr<Engine>& engi
                               Napi::Object spec, Napi::Value onProgress);
 Napi::Value UploadPresignedParts(Napi::Env env, const std::shared_ptr<Engine>& engine,
                                  Napi::Object spec, Napi::Value onProgress);
+Napi::Value ProbeUrl(Napi::Env env, const std::shared_ptr<Engine>& engine, Napi::Object spec,
+                     Napi::Value onProgress);  // url.cc
 Napi::Value RunOp(Napi::Env env, const std::shared_ptr<Engine>& engine, const std::string& op,
                   Napi::Object spec, Napi::Value onProgress);
 

@@ -9,6 +9,7 @@
 
 #include "md5.h"
 #include "stream_source.h"
+#include "url_source.h"
 
 namespace uplift {
 
@@ -22,6 +23,7 @@ struct DigestRun : std::enable_shared_from_this<DigestRun> {
   std::shared_ptr<std::atomic<bool>> stop;
   bool hash = true;
   StreamSource* stream = nullptr;  // kept alive by range.source
+  UrlSource* url = nullptr;        // likewise: read by one sequential ranged GET of its own
   int hold = 0;
   int cancelHook = 0;
   Md5 md5;
@@ -52,12 +54,18 @@ struct DigestRun : std::enable_shared_from_this<DigestRun> {
   // Waits for the stream to have bytes at offset (or to end); step() runs again then.
   void park(uint64_t offset) {
     auto self = shared_from_this();
-    stream->waitForData(offset, [self] {
+    auto wake = [self] {
       std::shared_ptr<DigestRun> again = self;
       if (!self->queue->post([again] { again->step(); })) {
         again->finish(makeError(codes::kEngineClosed, "the engine was closed"), std::string());
       }
-    });
+    };
+    if (url) {
+      url->waitForData(offset, std::move(wake));
+      if (!stopReason().code.empty()) url->wakeWaiters();
+      return;
+    }
+    stream->waitForData(offset, std::move(wake));
     // A cancel or stop that came before the wait was registered woke nobody: wake now.
     // (Cancel sets its flag before it wakes waiters, so one of the two sides sees the other.)
     if (!stopReason().code.empty()) stream->wakeWaiters();
@@ -111,6 +119,8 @@ void digestAsync(Engine& engine, std::shared_ptr<Job> job, BodyRange range,
   run->stop = std::move(stop);
   run->hash = hash;
   run->stream = asStream(range.source);
+  run->url = asUrl(range.source);
+  if (run->url) run->url->attach(run->job);
   if (run->stream) {
     // Registered now, before any transfer reads, so no byte is released unhashed.
     if (hash) run->hold = run->stream->addHold(range.offset);

@@ -25,6 +25,8 @@ class Source {
   virtual std::string describe() const = 0;
   // True for a StreamSource (see stream_source.h): reads may have to wait for the producer.
   virtual bool isStream() const { return false; }
+  // True for a UrlSource (see url_source.h): reads go through ranged GETs and may wait.
+  virtual bool isUrl() const { return false; }
 };
 
 class FileSource final : public Source {

@@ -4,6 +4,7 @@
 #include "io_thread.h"
 #include "proxy.h"
 #include "stream_source.h"
+#include "url_source.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -54,6 +55,7 @@ Transfer::Transfer(std::shared_ptr<Job> job, HttpRequest req, Done done)
 }
 
 Transfer::~Transfer() {
+  if (UrlSource* u = asUrl(streamedRange().source)) u->closeReader(urlReader_);
   if (streamHold_) {
     if (StreamSource* s = asStream(streamedRange().source)) s->removeHold(streamHold_);
   }
@@ -136,6 +138,7 @@ bool Transfer::prepare(CURLSH* share, const TlsOptions& tls, Error* err) {
     curl_easy_setopt(easy_, CURLOPT_SSL_VERIFYHOST, 0L);
   }
   applyProxy(easy_, job_->options().proxy, req_.url, tls);
+  if (UrlSource* u = asUrl(streamedRange().source)) u->attach(job_);
   gated_ = false;
   pausedInAttempt_ = false;
 
@@ -224,15 +227,20 @@ bool Transfer::buildForm(Error* err) {
 }
 
 size_t Transfer::pauseForData(uint64_t offset) {
-  StreamSource* s = asStream(streamedRange().source);
   waitingForData_ = true;
   std::weak_ptr<Transfer> weak = weak_from_this();
   IoThread* thread = thread_;
-  s->waitForData(offset, [weak, thread] {
+  auto wake = [weak, thread] {
     if (auto t = weak.lock()) {
       if (thread) thread->unpause(t);
     }
-  });
+  };
+  if (UrlSource* u = asUrl(streamedRange().source)) {
+    u->waitForReader(urlReader_, std::move(wake));
+    return CURL_READFUNC_PAUSE;
+  }
+  StreamSource* s = asStream(streamedRange().source);
+  s->waitForData(offset, std::move(wake));
   return CURL_READFUNC_PAUSE;
 }
 
@@ -265,7 +273,10 @@ size_t Transfer::readBody(const BodyRange& range, uint64_t* pos, char* buf, size
   };
   want = static_cast<size_t>(granted);
   Error err;
-  int64_t got = range.source->readAt(range.offset + *pos, buf, want, &err);
+  UrlSource* url = asUrl(range.source);
+  int64_t got = url ? url->readRange(&urlReader_, range.offset + *pos, range.offset + range.length, buf,
+                                     want, &err)
+                    : range.source->readAt(range.offset + *pos, buf, want, &err);
   if (got == StreamSource::kWouldBlock) {
     giveBack(granted);
     return pauseForData(range.offset + *pos);
@@ -397,6 +408,10 @@ int Transfer::onProgress(void* self, curl_off_t, curl_off_t dlnow, curl_off_t ul
 }
 
 void Transfer::endAttempt(bool success) {
+  if (urlReader_) {  // a retried request fetches its range again rather than holding it
+    if (UrlSource* u = asUrl(streamedRange().source)) u->closeReader(urlReader_);
+    urlReader_ = 0;
+  }
   if (!success && counted_ != 0) {
     job_->addSent(-counted_);
     counted_ = 0;

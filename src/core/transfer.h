@@ -78,6 +78,7 @@ class Transfer : public std::enable_shared_from_this<Transfer> {
 
   std::shared_ptr<Job> job_;
   IoThread* thread_ = nullptr;
+  int urlReader_ = 0;           // the UrlSource reader (ranged GET) of this attempt's body
   int streamHold_ = 0;          // hold on a StreamSource body, moved as bytes are sent
   bool waitingForData_ = false; // paused until the stream producer pushes more
   bool gated_ = false;          // paused by a bandwidth cap or pause()

@@ -150,10 +150,39 @@ export async function getObject(ctx: Ctx, env: PeerEnv, bucket: string, key: str
     throw new S3Fail('NoSuchKey');
   }
   if (head) { ctx.send(200, objectHeaders(o)); return; }
-  const rs = createReadStream(o.file);
+  const range = byteRange(ctx.req.headers.range, o.size);
+  if (range === 'unsatisfiable') {
+    throw new S3Fail('InvalidRange', undefined, undefined, { RangeRequested: String(ctx.req.headers.range), ActualObjectSize: String(o.size) });
+  }
+  const rs = range ? createReadStream(o.file, { start: range[0], end: range[1] }) : createReadStream(o.file);
   await new Promise<void>((resolve, reject) => { rs.once('open', () => resolve()); rs.once('error', reject); });
-  ctx.res.writeHead(200, { 'x-amz-request-id': ctx.requestId, 'x-amz-id-2': ctx.requestId, ...objectHeaders(o) });
+  const headers: Record<string, string | number> = { 'x-amz-request-id': ctx.requestId, 'x-amz-id-2': ctx.requestId, ...objectHeaders(o) };
+  if (range) {
+    headers['content-length'] = range[1] - range[0] + 1;
+    headers['content-range'] = `bytes ${range[0]}-${range[1]}/${o.size}`;
+  }
+  ctx.res.writeHead(range ? 206 : 200, headers);
   await pipeline(rs, ctx.res).catch(() => undefined);
+}
+
+/**
+ * S3's reading of a GET Range header: one `bytes=a-b`, `bytes=a-` or `bytes=-n` range gives
+ * 206 with those bytes (b clipped to the end); a first byte past the end is 416 InvalidRange;
+ * anything else (no header, several ranges, other units, syntax S3 ignores) the whole object.
+ */
+export function byteRange(header: string | undefined, size: number): [number, number] | 'unsatisfiable' | undefined {
+  const m = header === undefined ? null : /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) return 'unsatisfiable';
+    return size === 0 ? 'unsatisfiable' : [Math.max(0, size - n), size - 1];
+  }
+  const a = Number(m[1]);
+  const b = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  if (m[2] !== '' && Number(m[2]) < a) return undefined;
+  if (a >= size) return 'unsatisfiable';
+  return [a, b];
 }
 
 export async function deleteObject(ctx: Ctx, env: PeerEnv, bucket: string, key: string): Promise<void> {

@@ -124,6 +124,7 @@ class PeerServer {
       status: res.headersSent ? res.statusCode : 0, bytesIn: ctx.bytesIn,
       ...(ctx.partNumber !== undefined ? { partNumber: ctx.partNumber } : {}),
       ...(ctx.fault ? { fault: ctx.fault } : {}),
+      ...(rt.op === 'GetObject' && typeof req.headers.range === 'string' ? { range: req.headers.range } : {}),
     }));
     try {
       if (bad) throw new S3Fail('InvalidURI');
