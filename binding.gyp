@@ -20,6 +20,7 @@
         "src/addon/parts.cc",
         "src/addon/put.cc",
         "src/addon/run.cc",
+        "src/addon/specs.cc",
         "src/addon/stream_wrap.cc",
         "src/addon/url.cc"
       ],

@@ -74,6 +74,28 @@ export interface NativePartsSpec extends NativeJobOptions {
 }
 export interface NativePartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number; retries: number }
 
+// Typed vendor ops: the binding reads each spec once into the core's struct
+// (src/core/vendors/plaud.h); a field missing or of the wrong type is
+// ERR_UPLIFT_INVALID_ARGUMENT naming it. Absent optional fields take the engine's defaults.
+export interface NativePlaudApi { baseUrl: string; token: string }
+export interface NativePartEtag { partNumber: number; etag: string }
+export interface NativePlaudTicket { fileId: string; uploadId: string; chunkSizeBytes: number; parts: { partNumber: number; url: string }[] }
+export interface NativePlaudPresignSpec extends NativePlaudApi { fileSize: number; fileType: string }
+export interface NativePlaudUploadSpec { source: NativeSource; ticket: NativePlaudTicket; storedParts?: NativePartEtag[]; concurrency?: number }
+export interface NativePlaudCompleteSpec extends NativePlaudApi { fileId: string; uploadId: string; parts: NativePartEtag[]; fileType: string; md5: string }
+export interface NativePlaudUploadFileSpec extends NativePlaudApi {
+  source: NativeSource; fileType: string; concurrency?: number;
+  /** A resumed upload: the stored presign answer and the parts S3 holds (not sent again). */
+  ticket?: NativePlaudTicket; storedParts?: NativePartEtag[];
+}
+/** The spec of each typed op, by name (job options such as onPart and retry ride along). */
+export interface NativeTypedOps {
+  'plaud.presign': NativePlaudPresignSpec;
+  'plaud.upload': NativePlaudUploadSpec;
+  'plaud.complete': NativePlaudCompleteSpec;
+  'plaud.uploadFile': NativePlaudUploadFileSpec;
+}
+
 export interface NativeEngineOptions extends NativeJobOptions {
   threads?: number; maxConnectionsPerHost?: number; insecureSkipTlsVerify?: boolean;
   /** CA bundle file for libcurl (CURLOPT_CAINFO); wins over caPem. */

@@ -6,7 +6,7 @@ import * as path from 'path';
 import { inferContentType } from '../content-type';
 import { getDefaultEngine, isEngine, type Engine, type RetryOptions, type TimeoutOptions } from '../engine';
 import { InternalError, UpliftError, withCallSite } from '../errors';
-import type { NativeHandle, NativeJobOptions, NativeProgress } from '../native';
+import type { NativeHandle, NativeJobOptions, NativeProgress, NativeTypedOps } from '../native';
 import { checkUploadCommon, urlProber, type CheckedCommon, type Source, type UploadCommonOptions } from '../primitives';
 import { registerSecret } from '../redact';
 import { runNative, safeProgress } from '../run';
@@ -130,6 +130,13 @@ export async function runOp<T>(engine: Engine, op: string, spec: object, ctx: Op
     },
     { signal: ctx.signal, onProgress: ctx.onProgress, vendor: ctx.vendor, site: ctx.site, label: op, operation: op },
   );
+}
+
+/** runOp for a typed op: its spec is checked against the shape the binding reads. */
+export function runTypedOp<K extends keyof NativeTypedOps, T>(
+  engine: Engine, op: K, spec: NativeTypedOps[K] & Pick<NativeJobOptions, 'onPart'>, ctx: OpContext,
+): Promise<T> {
+  return runOp<T>(engine, op, spec, ctx);
 }
 
 /**

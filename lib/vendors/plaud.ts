@@ -13,7 +13,7 @@ import { debug } from '../debug';
 import { checkEnum, checkInteger, checkSource, checkString, checkUrl, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, guard, nameOfSource,
-  pickEngine, runOp, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
+  pickEngine, runTypedOp, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 import { PLAUD_DEFAULT_CONCURRENCY, PLAUD_MAX_FILE_BYTES } from './facts';
 
@@ -161,7 +161,7 @@ export class PlaudClient {
       const common = checkCall('options', options, ['fileSize', 'fileType']);
       const fileSize = checkInteger('options.fileSize', options.fileSize, { min: 1, max: PLAUD_MAX_FILE_BYTES });
       const fileType = checkFileType('options.fileType', options.fileType);
-      const r = await runOp<PlaudTicket>(pickEngine(common, this.#engine), 'plaud.presign', {
+      const r = await runTypedOp<'plaud.presign', PlaudTicket>(pickEngine(common, this.#engine), 'plaud.presign', {
         baseUrl: this.baseUrl, token: this.#token, fileSize, fileType,
       }, { vendor: VENDOR, site, signal: common.signal, job: common.job });
       return {
@@ -183,7 +183,7 @@ export class PlaudClient {
           throw new InvalidArgumentError(`the source has ${r.size} bytes but the ticket was presigned for ${t.fileSize}`, { field: 'source', received: `${r.size} bytes` });
         }
         // the engine lays the parts over the source (ChunkSize bytes each) and PUTs them
-        const out = await runOp<Required<PlaudSent>>(engine, 'plaud.upload', {
+        const out = await runTypedOp<'plaud.upload', Required<PlaudSent>>(engine, 'plaud.upload', {
           source: r.native, ticket: { fileId: t.fileId, uploadId: t.uploadId, chunkSizeBytes: t.chunkSizeBytes, parts: checkTicketParts(t.parts) },
           concurrency: common.concurrency ?? PLAUD_DEFAULT_CONCURRENCY,
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
@@ -203,7 +203,7 @@ export class PlaudClient {
       if (given === undefined && t.fileType === undefined) throw invalid('options.fileType', 'the file type given to presign (e.g. "mp3")', given);
       const fileType = given !== undefined ? checkFileType('options.fileType', given) : (t.fileType as string);
       const parts = [...s.parts].sort((a, b) => a.partNumber - b.partNumber);
-      const r = await runOp<PlaudCompleteResult>(pickEngine(common, this.#engine), 'plaud.complete', {
+      const r = await runTypedOp<'plaud.complete', PlaudCompleteResult>(pickEngine(common, this.#engine), 'plaud.complete', {
         baseUrl: this.baseUrl, token: this.#token, fileId: t.fileId, uploadId: t.uploadId, parts, fileType, md5: s.md5,
       }, { vendor: VENDOR, site, signal: common.signal, job: common.job });
       return { fileId: r.fileId, fileType: r.fileType, downloadUrl: r.downloadUrl, fileMd5: r.fileMd5 };
@@ -233,7 +233,7 @@ export class PlaudClient {
         }
         const fp = journal ? fingerprintOf(src, r) : undefined;
         if (journal && fp) return this.#uploadJournaled(journal, fp, r, fileType, common, site);
-        const out = await runOp<PlaudUploadFileResult>(pickEngine(common, this.#engine), 'plaud.uploadFile', {
+        const out = await runTypedOp<'plaud.uploadFile', PlaudUploadFileResult>(pickEngine(common, this.#engine), 'plaud.uploadFile', {
           baseUrl: this.baseUrl, token: this.#token, source: r.native, fileType, concurrency: common.concurrency ?? PLAUD_DEFAULT_CONCURRENCY,
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
         return {
@@ -277,7 +277,7 @@ export class PlaudClient {
     const storedParts = Object.entries(rec.parts).map(([n, etag]) => ({ partNumber: Number(n), etag }));
     let out: PlaudUploadFileResult;
     try {
-      out = await runOp<PlaudUploadFileResult>(engine, 'plaud.uploadFile', {
+      out = await runTypedOp<'plaud.uploadFile', PlaudUploadFileResult>(engine, 'plaud.uploadFile', {
         baseUrl: this.baseUrl, token: this.#token, source: r.native, fileType,
         ticket: { fileId: ticket.fileId, uploadId: ticket.uploadId, chunkSizeBytes: ticket.chunkSizeBytes, parts: ticket.parts },
         storedParts, concurrency: common.concurrency ?? PLAUD_DEFAULT_CONCURRENCY,

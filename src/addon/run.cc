@@ -1,10 +1,12 @@
 // run(op, spec, onProgress) -> { promise, cancel }: the named core operations (vendor flows).
-// spec becomes a RapidJSON document; every {kind:'path'|'buffer'} object in it becomes a
+// A typed op's spec is read once into its core struct (specs.h); any other spec becomes a
+// RapidJSON document; every {kind:'path'|'buffer'} object in it becomes a
 // Source, referred to in the document as {"$source": i}. Results come back as plain objects.
 #include "convert.h"
 #include "engine_wrap.h"
 #include "job_bridge.h"
 #include "ops.h"
+#include "specs.h"
 
 namespace uplift::addon {
 
@@ -91,17 +93,24 @@ Napi::Value JsonToJs(Napi::Env env, const rapidjson::Value& v) {
 
 Napi::Value RunOp(Napi::Env env, const std::shared_ptr<Engine>& engine, const std::string& op,
                   Napi::Object spec, Napi::Value onProgress) {
-  OpFn fn = findOp(op);
-  if (!fn) return RejectedHandle(env, makeError(codes::kInvalidArgument, "unknown operation '" + op + "'"));
   KeepAlive keep;
   OpContext ctx;
   ctx.engine = engine.get();
-  auto doc = std::make_shared<Json>();
-  SpecReader reader{&keep, &ctx.sources, Error()};
-  rapidjson::Value root = reader.read(spec, *doc, 0);
-  if (!reader.err.code.empty()) return RejectedHandle(env, reader.err);
-  static_cast<rapidjson::Value&>(*doc).Swap(root);  // strings live in doc's allocator
+  auto doc = std::make_shared<Json>(rapidjson::kObjectType);
   ctx.spec = doc;
+  bool typed = false;
+  Error err;
+  BoundOp fn = ReadTypedOp(op, spec, &keep, &typed, &err);  // typed ops: the spec read once
+  if (!typed) {                                             // the others: a JSON document
+    OpFn jsonFn = findOp(op);
+    if (!jsonFn) return RejectedHandle(env, makeError(codes::kInvalidArgument, "unknown operation '" + op + "'"));
+    SpecReader reader{&keep, &ctx.sources, Error()};
+    rapidjson::Value root = reader.read(spec, *doc, 0);
+    err = reader.err;
+    static_cast<rapidjson::Value&>(*doc).Swap(root);  // strings live in doc's allocator
+    fn = jsonFn;
+  }
+  if (!err.code.empty()) return RejectedHandle(env, err);
 
   StartedJob s = StartJob(env, engine, spec, onProgress, std::move(keep));
   if (!s.job) return JobBridge::Handle(env, s.promise, nullptr);

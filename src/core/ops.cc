@@ -6,27 +6,15 @@
 #include "vendors/eka.h"
 #include "vendors/heify.h"
 #include "vendors/kore.h"
-#include "vendors/plaud.h"
 #include "vendors/scripe.h"
 
 namespace uplift {
 
 namespace {
 
-// A vendor flow sends only to URLs built from the caller's base URL (checked by the
-// TypeScript layer: absolute http or https) and to URLs and ids taken from the vendor's
-// answers. So when libcurl refuses a URL there (a part URL with a file:// scheme, say), the
-// vendor's answer is to blame: ERR_UPLIFT_BAD_RESPONSE, not the caller's INVALID_ARGUMENT.
 template <OpFn F>
 void vendorOp(const OpContext& ctx, OpDone done) {
-  F(ctx, [done](const Error& e, JsonPtr result) {
-    if (e.code != codes::kInvalidArgument || e.curlCode == 0) return done(e, std::move(result));
-    Error b = e;
-    b.code = codes::kBadResponse;
-    b.retryable = false;
-    b.message = "the vendor's answer gave a URL that cannot be used (" + e.message + ")";
-    done(b, nullptr);
-  });
+  F(ctx, vendorDone(std::move(done)));
 }
 
 struct OpEntry {
@@ -42,10 +30,6 @@ const OpEntry kOps[] = {
     {"kore.upload", &vendorOp<&vendors::koreUpload>},
     {"kore.complete", &vendorOp<&vendors::koreComplete>},
     {"kore.uploadFile", &vendorOp<&vendors::koreUploadFile>},
-    {"plaud.presign", &vendorOp<&vendors::plaudPresign>},
-    {"plaud.upload", &vendorOp<&vendors::plaudUpload>},
-    {"plaud.complete", &vendorOp<&vendors::plaudComplete>},
-    {"plaud.uploadFile", &vendorOp<&vendors::plaudUploadFile>},
     {"scripe.presign", &vendorOp<&vendors::scripePresign>},
     {"scripe.uploadFile", &vendorOp<&vendors::scripeUploadFile>},
     {"heify.presign", &vendorOp<&vendors::heifyPresign>},
@@ -69,6 +53,23 @@ std::shared_ptr<Source> sourceAt(const OpContext& ctx, const rapidjson::Value& r
   }
   return ctx.sources[static_cast<size_t>(i)];
 }
+
+// A vendor flow sends only to URLs built from the caller's base URL (checked by the
+// TypeScript layer: absolute http or https) and to URLs and ids taken from the vendor's
+// answers. So when libcurl refuses a URL there (a part URL with a file:// scheme, say), the
+// vendor's answer is to blame: ERR_UPLIFT_BAD_RESPONSE, not the caller's INVALID_ARGUMENT.
+OpDone vendorDone(OpDone done) {
+  return [done = std::move(done)](const Error& e, JsonPtr result) {
+    if (e.code != codes::kInvalidArgument || e.curlCode == 0) return done(e, std::move(result));
+    Error b = e;
+    b.code = codes::kBadResponse;
+    b.retryable = false;
+    b.message = "the vendor's answer gave a URL that cannot be used (" + e.message + ")";
+    done(b, nullptr);
+  };
+}
+
+int clampConcurrency(int c) { return c < 1 ? 1 : (c > 64 ? 64 : c); }
 
 int concurrencyOf(const rapidjson::Value& spec, int dflt) {
   int c = dflt;

@@ -1,6 +1,7 @@
-// Named operations the binding can run: each takes a JSON spec (validated by the TypeScript
-// layer) plus the byte sources it names, runs as one Job on the engine's threads, and ends
-// with a JSON result. Vendor flows live in vendors/, one file per vendor.
+// Named operations the binding can run, as one Job on the engine's threads, ending with a
+// JSON result. Typed ops (Plaud) take a struct the binding read once (BoundOp); the others
+// still take a JSON spec (validated by the TypeScript layer) plus the byte sources it names.
+// Vendor flows live in vendors/, one file per vendor.
 #pragma once
 
 #include <functional>
@@ -33,5 +34,19 @@ std::shared_ptr<Source> sourceAt(const OpContext& ctx, const rapidjson::Value& r
 
 // Reads retry/timeouts-free spec helpers shared by ops.
 int concurrencyOf(const rapidjson::Value& spec, int dflt);
+// Concurrency an op runs with: 1..64 (the TypeScript layer has checked it; this is the floor).
+int clampConcurrency(int c);
+
+// A vendor op's done wrapped as every vendor op's is: a URL libcurl refuses came from the
+// vendor's answer (the caller's base URL was checked), so it is ERR_UPLIFT_BAD_RESPONSE.
+OpDone vendorDone(OpDone done);
+
+// An op bound to the typed spec the binding read once from JS: run(ctx, done).
+using BoundOp = std::function<void(const OpContext& ctx, OpDone done)>;
+
+template <class Spec>
+BoundOp bindVendorOp(void (*fn)(const OpContext&, const Spec&, OpDone), Spec spec) {
+  return [fn, spec = std::move(spec)](const OpContext& ctx, OpDone done) { fn(ctx, spec, vendorDone(std::move(done))); };
+}
 
 }  // namespace uplift

@@ -50,13 +50,11 @@ TEST(ReadPlaudComplete, FileMd5ComparedWithoutRegardToCase) {
 }
 
 TEST(LayoutTicket, PartNumberNCoversItsChunkTheLastOneShorter) {
-  Json parts;
-  ASSERT_TRUE(parseJson(R"([{"partNumber":2,"url":"http://h/2"},{"partNumber":1,"url":"http://h/1"},
-                            {"partNumber":3,"url":"http://h/3"}])", &parts, nullptr));
+  std::vector<PartUrl> parts = {{2, "http://h/2"}, {1, "http://h/1"}, {3, "http://h/3"}};
   PlaudTicket t;
   t.chunkSize = 10;
   uint64_t expected = 0;
-  ASSERT_EQ(layoutTicket(parts, "partNumber", "url", 25, &t, &expected), Layout::kOk);
+  ASSERT_EQ(layoutTicket(parts, 25, &t, &expected), Layout::kOk);
   EXPECT_EQ(expected, 3u);
   ASSERT_EQ(t.parts.size(), 3u);
   for (const auto& p : t.parts) {
@@ -66,25 +64,35 @@ TEST(LayoutTicket, PartNumberNCoversItsChunkTheLastOneShorter) {
   }
 }
 
-TEST(LayoutTicket, RefusesWrongCountsGapsAndRepeats) {
+TEST(LayoutTicket, RefusesWrongCountsGapsRepeatsAndMissingUrls) {
   PlaudTicket t;
   t.chunkSize = 10;
   uint64_t expected = 0;
-  Json two, gap, twice, noUrl;
-  ASSERT_TRUE(parseJson(R"([{"partNumber":1,"url":"u"},{"partNumber":2,"url":"u"}])", &two, nullptr));
-  EXPECT_EQ(layoutTicket(two, "partNumber", "url", 21, &t, &expected), Layout::kWrongCount);
+  EXPECT_EQ(layoutTicket({{1, "u"}, {2, "u"}}, 21, &t, &expected), Layout::kWrongCount);
   EXPECT_EQ(expected, 3u);
-  ASSERT_TRUE(parseJson(R"([{"partNumber":1,"url":"u"},{"partNumber":3,"url":"u"}])", &gap, nullptr));
-  EXPECT_EQ(layoutTicket(gap, "partNumber", "url", 20, &t, &expected), Layout::kBadPart);
-  ASSERT_TRUE(parseJson(R"([{"partNumber":1,"url":"u"},{"partNumber":1,"url":"u"}])", &twice, nullptr));
-  EXPECT_EQ(layoutTicket(twice, "partNumber", "url", 20, &t, &expected), Layout::kBadPart);
-  ASSERT_TRUE(parseJson(R"([{"partNumber":1}])", &noUrl, nullptr));
-  EXPECT_EQ(layoutTicket(noUrl, "partNumber", "url", 5, &t, &expected), Layout::kBadPart);
+  EXPECT_EQ(layoutTicket({{1, "u"}, {3, "u"}}, 20, &t, &expected), Layout::kBadPart);
+  EXPECT_EQ(layoutTicket({{1, "u"}, {1, "u"}}, 20, &t, &expected), Layout::kBadPart);
+  EXPECT_EQ(layoutTicket({{1, ""}}, 5, &t, &expected), Layout::kBadPart);
+  EXPECT_EQ(layoutTicket({{0, "u"}}, 5, &t, &expected), Layout::kBadPart);
   // an empty file is one empty part
-  Json one;
-  ASSERT_TRUE(parseJson(R"([{"partNumber":1,"url":"u"}])", &one, nullptr));
-  ASSERT_EQ(layoutTicket(one, "partNumber", "url", 0, &t, &expected), Layout::kOk);
+  ASSERT_EQ(layoutTicket({{1, "u"}}, 0, &t, &expected), Layout::kOk);
   EXPECT_EQ(t.parts[0].length, 0u);
+}
+
+TEST(ReadPlaudPresign, LaysOutTheAnswerAndRefusesARepeatedPart) {
+  Json ok, twice;
+  ASSERT_TRUE(parseJson(R"({"FileId":"f","UploadId":"u","ChunkSize":4,"Parts":[
+      {"PartNumber":2,"PresignedUrl":"http://h/2"},{"PartNumber":1,"PresignedUrl":"http://h/1"}]})", &ok, nullptr));
+  PlaudTicket t;
+  ASSERT_EQ(readPlaudPresign(ok, 6, &t).code, "");
+  ASSERT_EQ(t.parts.size(), 2u);
+  EXPECT_EQ(t.parts[0].partNumber, 2);
+  EXPECT_EQ(t.parts[0].offset, 4u);
+  EXPECT_EQ(t.parts[0].length, 2u);
+  ASSERT_TRUE(parseJson(R"({"FileId":"f","UploadId":"u","ChunkSize":4,"Parts":[
+      {"PartNumber":1,"PresignedUrl":"http://h/1"},{"PartNumber":1,"PresignedUrl":"http://h/1"}]})", &twice, nullptr));
+  PlaudTicket t2;
+  EXPECT_EQ(readPlaudPresign(twice, 6, &t2).code, codes::kBadResponse);
 }
 
 }  // namespace

@@ -187,8 +187,33 @@ describe.each(SANDBOX_READINGS.plaud.filter((r) => r !== 'chunk-5mb').map((r) =>
     const n = s.engine.nativeEngine() as unknown as { run(op: string, spec: object): { promise: Promise<unknown> } };
     await expect(n.run('plaud.upload', { source: { kind: 'buffer', buffer: Buffer.alloc(3) } }).promise)
       .rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field: 'ticket' });
-    await expect(n.run('plaud.upload', { source: { kind: 'buffer', buffer: Buffer.alloc(3) }, ticket: { fileId: 'f', uploadId: 'u', chunkSizeBytes: 'five', parts: [] } }).promise)
+    await expect(n.run('plaud.upload', { source: { kind: 'buffer', buffer: Buffer.alloc(3) }, ticket: { fileId: 'f', uploadId: 'u', chunkSizeBytes: 5, parts: [] } }).promise)
       .rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field: 'ticket' });
+    expect(logSince(s.sb, from)).toHaveLength(0);
+  });
+
+  test('the binding reads each typed spec once: a field missing or of the wrong type is a typed error naming it, no request', async () => {
+    const from = s.sb.log.entries().length;
+    const n = s.engine.nativeEngine() as unknown as { run(op: string, spec: object): { promise: Promise<unknown> } };
+    const api = { baseUrl: s.sb.urls.plaud, token: s.sb.credentials.plaud.token };
+    const buffer = { kind: 'buffer', buffer: Buffer.alloc(10) };
+    const ticket = { fileId: 'f', uploadId: 'u', chunkSizeBytes: 5, parts: [{ partNumber: 1, url: 'http://127.0.0.1:1/1' }, { partNumber: 2, url: 'http://127.0.0.1:1/2' }] };
+    const cases: [string, object, string][] = [
+      ['plaud.presign', { ...api, fileType: 'mp3' }, 'fileSize'],
+      ['plaud.presign', { ...api, fileSize: -1, fileType: 'mp3' }, 'fileSize'],
+      ['plaud.presign', { baseUrl: 7, token: 't', fileSize: 1, fileType: 'mp3' }, 'baseUrl'],
+      ['plaud.upload', { source: buffer, ticket: { ...ticket, chunkSizeBytes: 'five' } }, 'ticket.chunkSizeBytes'],
+      ['plaud.upload', { source: buffer, ticket: { ...ticket, parts: [{ partNumber: 1 }] } }, 'ticket.parts[0].url'],
+      ['plaud.upload', { source: buffer, ticket: { ...ticket, parts: [7] } }, 'ticket.parts[0]'],
+      ['plaud.upload', { source: 'file.mp3', ticket }, 'source'],
+      ['plaud.upload', { source: buffer, ticket, concurrency: 1.5 }, 'concurrency'],
+      ['plaud.complete', { ...api, fileId: 'f', uploadId: 'u', parts: [{ partNumber: '1', etag: '"e"' }], fileType: 'mp3', md5: 'x' }, 'parts[0].partNumber'],
+      ['plaud.uploadFile', { ...api, source: buffer, fileType: 'mp3', ticket: [] }, 'ticket'],
+      ['plaud.uploadFile', { ...api, source: buffer, fileType: 'mp3', storedParts: {} }, 'storedParts'],
+    ];
+    for (const [op, spec, field] of cases) {
+      await expect(n.run(op, spec).promise).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field });
+    }
     expect(logSince(s.sb, from)).toHaveLength(0);
   });
 

@@ -16,21 +16,20 @@ namespace {
 
 constexpr const char* kVendor = "Plaud";
 
-Headers auth(const rapidjson::Value& spec) {
-  return {{"Authorization", "Bearer " + stringOr(spec, "token")}};
+Headers auth(const PlaudApi& api) {
+  return {{"Authorization", "Bearer " + api.token}};
 }
 
-void presign(const OpContext& ctx, uint64_t fileSize, const std::string& fileType,
+void presign(const OpContext& ctx, const PlaudApi& api, uint64_t fileSize, const std::string& fileType,
              std::function<void(const Error&, PlaudTicket&)> done) {
-  const Json& spec = *ctx.spec;
   Json body(rapidjson::kObjectType);
   put(body, body, "filesize", fileSize);
   put(body, body, "filetype", fileType);
   VendorRequest r;
   r.vendor = kVendor;
   r.step = "presign";
-  r.url = joinUrl(stringOr(spec, "baseUrl"), "/open/partner/files/upload/generate-presigned-urls");
-  r.headers = auth(spec);
+  r.url = joinUrl(api.baseUrl, "/open/partner/files/upload/generate-presigned-urls");
+  r.headers = auth(api);
   r.jsonBody = toJsonString(body);
   callJson(*ctx.engine, ctx.job, std::move(r),
            [done, fileSize](const Error& e, JsonPtr doc, const HttpResponse&) {
@@ -41,10 +40,9 @@ void presign(const OpContext& ctx, uint64_t fileSize, const std::string& fileTyp
            });
 }
 
-void complete(const OpContext& ctx, const std::string& fileId, const std::string& uploadId,
+void complete(const OpContext& ctx, const PlaudApi& api, const std::string& fileId, const std::string& uploadId,
               const std::vector<PartEtag>& parts, const std::string& fileType,
               const std::string& md5, std::function<void(const Error&, JsonPtr)> done) {
-  const Json& spec = *ctx.spec;
   Json body(rapidjson::kObjectType);
   put(body, body, "file_id", fileId);
   put(body, body, "upload_id", uploadId);
@@ -61,8 +59,8 @@ void complete(const OpContext& ctx, const std::string& fileId, const std::string
   VendorRequest r;
   r.vendor = kVendor;
   r.step = "complete-upload";
-  r.url = joinUrl(stringOr(spec, "baseUrl"), "/open/partner/files/upload/complete-upload");
-  r.headers = auth(spec);
+  r.url = joinUrl(api.baseUrl, "/open/partner/files/upload/complete-upload");
+  r.headers = auth(api);
   r.jsonBody = toJsonString(body);
   callJson(*ctx.engine, ctx.job, std::move(r),
            [done, md5](const Error& e, JsonPtr doc, const HttpResponse&) {
@@ -76,21 +74,21 @@ void complete(const OpContext& ctx, const std::string& fileId, const std::string
 
 }  // namespace
 
-Layout layoutTicket(const rapidjson::Value& parts, const char* numberKey, const char* urlKey,
-                    uint64_t fileSize, PlaudTicket* t, uint64_t* expected) {
+Layout layoutTicket(const std::vector<PartUrl>& parts, uint64_t fileSize, PlaudTicket* t,
+                    uint64_t* expected) {
   *expected = partCount(fileSize, t->chunkSize);
-  if (!parts.IsArray() || parts.Size() != *expected) return Layout::kWrongCount;
+  if (parts.size() != *expected) return Layout::kWrongCount;
   std::vector<bool> seen(static_cast<size_t>(*expected) + 1, false);
   t->parts.clear();
-  for (const auto& p : parts.GetArray()) {
-    PartSpec ps;
-    int n = 0;
-    if (!getInt(p, numberKey, &n) || n < 1 || static_cast<uint64_t>(n) > *expected ||
-        seen[static_cast<size_t>(n)] || !getString(p, urlKey, &ps.url)) {
+  for (const auto& p : parts) {
+    int n = p.partNumber;
+    if (n < 1 || static_cast<uint64_t>(n) > *expected || seen[static_cast<size_t>(n)] || p.url.empty()) {
       return Layout::kBadPart;
     }
     seen[static_cast<size_t>(n)] = true;
+    PartSpec ps;
     ps.partNumber = n;
+    ps.url = p.url;
     ps.offset = static_cast<uint64_t>(n - 1) * t->chunkSize;
     ps.length = std::min(t->chunkSize, fileSize - std::min(fileSize, ps.offset));
     t->parts.push_back(std::move(ps));
@@ -106,8 +104,16 @@ Error readPlaudPresign(const Json& d, uint64_t fileSize, PlaudTicket* out) {
       !parts->IsArray()) {
     return badResponse(kVendor, "presign", "FileId, UploadId, ChunkSize and Parts");
   }
+  std::vector<PartUrl> urls;
+  for (const auto& p : parts->GetArray()) {
+    PartUrl u;
+    if (!getInt(p, "PartNumber", &u.partNumber) || !getString(p, "PresignedUrl", &u.url) || u.url.empty()) {
+      u.partNumber = 0;  // laid out as a bad part
+    }
+    urls.push_back(std::move(u));
+  }
   uint64_t expected = 0;
-  switch (layoutTicket(*parts, "PartNumber", "PresignedUrl", fileSize, &t, &expected)) {
+  switch (layoutTicket(urls, fileSize, &t, &expected)) {
     case Layout::kOk:
       return Error();
     case Layout::kWrongCount:
@@ -141,9 +147,8 @@ Error readPlaudComplete(const Json& d, const std::string& md5, JsonPtr* result) 
   return Error();
 }
 
-void plaudPresign(const OpContext& ctx, OpDone done) {
-  const Json& spec = *ctx.spec;
-  presign(ctx, uint64Or(spec, "fileSize", 0), stringOr(spec, "fileType"),
+void plaudPresign(const OpContext& ctx, const PlaudPresignSpec& spec, OpDone done) {
+  presign(ctx, spec.api, spec.fileSize, spec.fileType,
           [done](const Error& e, PlaudTicket& t) {
             if (!e.code.empty()) return done(e, nullptr);
             auto out = std::make_shared<Json>(rapidjson::kObjectType);
@@ -162,41 +167,31 @@ void plaudPresign(const OpContext& ctx, OpDone done) {
           });
 }
 
-void plaudComplete(const OpContext& ctx, OpDone done) {
-  const Json& spec = *ctx.spec;
-  std::vector<PartEtag> parts;
-  if (const rapidjson::Value* list = member(spec, "parts"); list && list->IsArray()) {
-    for (const auto& p : list->GetArray()) {
-      PartEtag pe;
-      getInt(p, "partNumber", &pe.partNumber);
-      getString(p, "etag", &pe.etag);
-      parts.push_back(pe);
-    }
-  }
-  complete(ctx, stringOr(spec, "fileId"), stringOr(spec, "uploadId"), parts,
-           stringOr(spec, "fileType"), stringOr(spec, "md5"), done);
+void plaudComplete(const OpContext& ctx, const PlaudCompleteSpec& spec, OpDone done) {
+  complete(ctx, spec.api, spec.fileId, spec.uploadId, spec.parts, spec.fileType, spec.md5, done);
 }
 
 namespace {
 
-// A ticket given by the caller (upload(), or a resumed upload): {fileId, uploadId,
-// chunkSizeBytes, parts:[{partNumber, url}]}, laid out over fileSize as a presign answer is.
-Error ticketFromSpec(const rapidjson::Value& v, uint64_t fileSize, PlaudTicket* t) {
-  const rapidjson::Value* parts = member(v, "parts");
-  if (!getString(v, "fileId", &t->fileId) || !getString(v, "uploadId", &t->uploadId) ||
-      !getUint64(v, "chunkSizeBytes", &t->chunkSize) || t->chunkSize == 0 || !parts || !parts->IsArray()) {
+// A ticket given by the caller (upload(), or a resumed upload), laid out over fileSize as a
+// presign answer is.
+Error layTicket(const PlaudTicketSpec& given, uint64_t fileSize, PlaudTicket* t) {
+  t->fileId = given.fileId;
+  t->uploadId = given.uploadId;
+  t->chunkSize = given.chunkSizeBytes;
+  if (given.fileId.empty() || given.uploadId.empty() || given.chunkSizeBytes == 0 || given.parts.empty()) {
     Error e = makeError(codes::kInvalidArgument, "the Plaud ticket lacks fileId, uploadId, chunkSizeBytes or parts "
                                                  "(pass the object presign() answered)");
     e.field = "ticket";
     return e;
   }
   uint64_t expected = 0;
-  Layout l = layoutTicket(*parts, "partNumber", "url", fileSize, t, &expected);
+  Layout l = layoutTicket(given.parts, fileSize, t, &expected);
   if (l == Layout::kOk) return Error();
   Error e = makeError(codes::kInvalidArgument, "");
   e.field = "parts";
   if (l == Layout::kWrongCount) {
-    e.message = "parts has " + std::to_string(parts->Size()) + " URL(s) but " + std::to_string(fileSize) +
+    e.message = "parts has " + std::to_string(given.parts.size()) + " URL(s) but " + std::to_string(fileSize) +
                 " bytes in parts of " + std::to_string(t->chunkSize) + " bytes need " + std::to_string(expected) +
                 "; pass the ticket presign() answered for this file";
   } else {
@@ -210,6 +205,7 @@ Error ticketFromSpec(const rapidjson::Value& v, uint64_t fileSize, PlaudTicket* 
 // stops after the parts (completeAfter false); uploadFile completes.
 struct PlaudRun {
   OpContext ctx;
+  PlaudApi api;
   std::shared_ptr<Source> source;
   std::string fileType;
   int concurrency = static_cast<int>(facts::kPlaudDefaultConcurrency);
@@ -242,7 +238,7 @@ void finishRun(const std::shared_ptr<PlaudRun>& run, const PartsResult& sent) {
   std::vector<PartEtag> all = allParts(*run, sent);
   std::string md5 = sent.md5;
   uint64_t bytes = run->source->size();
-  complete(run->ctx, run->ticket.fileId, run->ticket.uploadId, all, run->fileType, md5,
+  complete(run->ctx, run->api, run->ticket.fileId, run->ticket.uploadId, all, run->fileType, md5,
            [all, md5, bytes, done = run->done](const Error& ce, JsonPtr out) {
              if (!ce.code.empty()) return done(ce, nullptr);
              putParts(*out, all);
@@ -279,58 +275,47 @@ void sendParts(const std::shared_ptr<PlaudRun>& run) {
   });
 }
 
-// Reads the spec both upload ops share: {source, fileType?, concurrency?, ticket?, storedParts?}.
-// With a ticket, the run sends the parts not stored (no presign). Ends the op on an error.
-std::shared_ptr<PlaudRun> startRun(const OpContext& ctx, OpDone done, bool completeAfter) {
-  const Json& spec = *ctx.spec;
-  Error err;
-  const rapidjson::Value* ref = member(spec, "source");
-  auto run = std::make_shared<PlaudRun>();
-  run->source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
-  if (!run->source) {
-    done(err.code.empty() ? makeError(codes::kInvalidArgument, "source missing") : err, nullptr);
+// A run over a source; nullptr (and done called) when the source is missing.
+std::shared_ptr<PlaudRun> startRun(const OpContext& ctx, const std::shared_ptr<Source>& source, int concurrency,
+                                   OpDone done) {
+  if (!source) {
+    Error e = makeError(codes::kInvalidArgument, "source missing: pass the file's bytes");
+    e.field = "source";
+    done(e, nullptr);
     return nullptr;
   }
+  auto run = std::make_shared<PlaudRun>();
   run->ctx = ctx;
+  run->source = source;
+  run->concurrency = clampConcurrency(concurrency);
   run->done = std::move(done);
-  run->completeAfter = completeAfter;
-  run->fileType = stringOr(spec, "fileType");
-  run->concurrency = concurrencyOf(spec, static_cast<int>(facts::kPlaudDefaultConcurrency));
-  if (const rapidjson::Value* t = member(spec, "ticket")) {
-    Error te = ticketFromSpec(*t, run->source->size(), &run->ticket);
-    if (!te.code.empty()) {
-      run->done(te, nullptr);
-      return nullptr;
-    }
-    if (const rapidjson::Value* list = member(spec, "storedParts"); list && list->IsArray()) {
-      for (const auto& p : list->GetArray()) {
-        PartEtag pe;
-        if (getInt(p, "partNumber", &pe.partNumber) && getString(p, "etag", &pe.etag)) run->stored.push_back(pe);
-      }
-    }
-  }
   return run;
 }
 
 }  // namespace
 
-void plaudUpload(const OpContext& ctx, OpDone done) {
-  std::shared_ptr<PlaudRun> run = startRun(ctx, std::move(done), false);
+void plaudUpload(const OpContext& ctx, const PlaudUploadSpec& spec, OpDone done) {
+  std::shared_ptr<PlaudRun> run = startRun(ctx, spec.source, spec.concurrency, std::move(done));
   if (!run) return;
-  if (run->ticket.parts.empty()) {
-    Error e = makeError(codes::kInvalidArgument, "ticket missing: pass the object presign() answered");
-    e.field = "ticket";
-    return run->done(e, nullptr);
-  }
+  run->completeAfter = false;
+  run->stored = spec.storedParts;
+  Error te = layTicket(spec.ticket, run->source->size(), &run->ticket);
+  if (!te.code.empty()) return run->done(te, nullptr);
   sendParts(run);
 }
 
-void plaudUploadFile(const OpContext& ctx, OpDone done) {
-  std::shared_ptr<PlaudRun> run = startRun(ctx, std::move(done), true);
+void plaudUploadFile(const OpContext& ctx, const PlaudUploadFileSpec& spec, OpDone done) {
+  std::shared_ptr<PlaudRun> run = startRun(ctx, spec.source, spec.concurrency, std::move(done));
   if (!run) return;
-  // spec.ticket + spec.storedParts: a resumed upload (the presign answer and the parts S3 stored)
-  if (!run->ticket.parts.empty()) return sendParts(run);
-  presign(ctx, run->source->size(), run->fileType, [run](const Error& e, PlaudTicket& t) {
+  run->api = spec.api;
+  run->fileType = spec.fileType;
+  if (spec.resume) {  // a stored ticket and the parts S3 stored: no presign
+    run->stored = spec.storedParts;
+    Error te = layTicket(spec.ticket, run->source->size(), &run->ticket);
+    if (!te.code.empty()) return run->done(te, nullptr);
+    return sendParts(run);
+  }
+  presign(ctx, run->api, run->source->size(), run->fileType, [run](const Error& e, PlaudTicket& t) {
     if (!e.code.empty()) return run->done(e, nullptr);
     run->ticket = t;
     sendParts(run);

@@ -21,6 +21,11 @@ struct EkaTicket {
   std::vector<FormField> fields;  // in the order the vendor sent them
 };
 
+struct PartUrl {
+  int partNumber = 0;
+  std::string url;
+};
+
 struct PlaudTicket {
   std::string fileId, uploadId;
   uint64_t chunkSize = 0;
@@ -42,13 +47,13 @@ Error readKoreSession(const Json& doc, JsonPtr* out);
 // Kore chunk answer: any JSON object; the error carries partNumber = chunk.
 Error readKoreChunk(const std::string& body, size_t chunk);
 
-// Lays a Plaud ticket's part URLs (objects with numberKey and urlKey) over fileSize bytes in
-// parts of t->chunkSize (> 0): part n covers [(n-1)*chunkSize, +chunkSize), the last one
-// shorter. Every number 1..partCount(fileSize, chunkSize) must appear once (*expected is
-// that count). Fills t->parts on kOk.
+// Lays a Plaud ticket's part URLs over fileSize bytes in parts of t->chunkSize (> 0): part
+// n covers [(n-1)*chunkSize, +chunkSize), the last one shorter. Every number
+// 1..partCount(fileSize, chunkSize) must appear once (*expected is that count). Fills
+// t->parts on kOk.
 enum class Layout { kOk, kWrongCount, kBadPart };
-Layout layoutTicket(const rapidjson::Value& parts, const char* numberKey, const char* urlKey,
-                    uint64_t fileSize, PlaudTicket* t, uint64_t* expected);
+Layout layoutTicket(const std::vector<PartUrl>& parts, uint64_t fileSize, PlaudTicket* t,
+                    uint64_t* expected);
 
 // Plaud presign {FileId, UploadId, ChunkSize, Parts:[{PartNumber, PresignedUrl}]}: exactly
 // partCount(fileSize, ChunkSize) parts, each number once. *out may be partly filled on error.
