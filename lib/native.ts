@@ -75,7 +75,7 @@ export interface NativePartsSpec extends NativeJobOptions {
 export interface NativePartsResult { parts: { partNumber: number; etag: string }[]; md5: string; bytes: number; retries: number }
 
 // Typed vendor ops: the binding reads each spec once into the core's struct
-// (src/core/vendors/plaud.h); a field missing or of the wrong type is
+// (src/core/vendors/plaud.h, scripe.h, heify.h); a field missing or of the wrong type is
 // ERR_UPLIFT_INVALID_ARGUMENT naming it. Absent optional fields take the engine's defaults.
 export interface NativePlaudApi { baseUrl: string; token: string }
 export interface NativePartEtag { partNumber: number; etag: string }
@@ -88,12 +88,23 @@ export interface NativePlaudUploadFileSpec extends NativePlaudApi {
   /** A resumed upload: the stored presign answer and the parts S3 holds (not sent again). */
   ticket?: NativePlaudTicket; storedParts?: NativePartEtag[];
 }
+export interface NativeScripePresignSpec { baseUrl: string; apiKey: string; apiVersion?: string; contentType: string; maxSizeBytes?: number }
+export interface NativeScripeUploadFileSpec extends NativeScripePresignSpec { source: NativeSource }
+export interface NativeHeifyIds { configurationId: string; evaluatorId?: string | null; participantId?: string | null }
+export interface NativeHeifyPresignSpec extends NativeHeifyIds { baseUrl: string; apiKey: string; name?: string }
+export interface NativeHeifyUploadFileSpec extends NativeHeifyPresignSpec { source: NativeSource; contentType?: string }
+export interface NativeHeifyUploadSpec extends NativeHeifyIds { uploadUrl: string; source: NativeSource; contentType?: string }
 /** The spec of each typed op, by name (job options such as onPart and retry ride along). */
 export interface NativeTypedOps {
   'plaud.presign': NativePlaudPresignSpec;
   'plaud.upload': NativePlaudUploadSpec;
   'plaud.complete': NativePlaudCompleteSpec;
   'plaud.uploadFile': NativePlaudUploadFileSpec;
+  'scripe.presign': NativeScripePresignSpec;
+  'scripe.uploadFile': NativeScripeUploadFileSpec;
+  'heify.presign': NativeHeifyPresignSpec;
+  'heify.uploadFile': NativeHeifyUploadFileSpec;
+  'heify.upload': NativeHeifyUploadSpec;
 }
 
 export interface NativeEngineOptions extends NativeJobOptions {

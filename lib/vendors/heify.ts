@@ -8,7 +8,7 @@ import type { Engine } from '../engine';
 import { checkContentType, checkSource, checkString, checkUrl, checkUuid, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard,
-  nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
+  nameOfSource, pickEngine, runTypedOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 
 export const HEIFY_DEFAULT_BASE_URL = 'https://api.heify.com';
@@ -133,7 +133,7 @@ export class HeifyClient {
       if (!isPlainObject(options)) throw invalid('options', 'an options object { configurationId, evaluatorId?, participantId?, name? }', options);
       const common = checkCall('options', options, ID_KEYS);
       const ids = checkIds(options);
-      const r = await runOp<HeifyUpload>(pickEngine(common, this.#engine), 'heify.presign', {
+      const r = await runTypedOp<'heify.presign', HeifyUpload>(pickEngine(common, this.#engine), 'heify.presign', {
         baseUrl: this.baseUrl, apiKey: this.#apiKey, ...ids,
       }, { vendor: VENDOR, site, signal: common.signal, job: common.job });
       return pickUpload(r);
@@ -150,7 +150,7 @@ export class HeifyClient {
       const src = checkSource('source', source);
       const engine = pickEngine(common, this.#engine);
       return withStreamingSources([src], common, async ([r]) => {
-        const out = await runOp<HeifyPutResult>(engine, 'heify.upload', {
+        const out = await runTypedOp<'heify.upload', HeifyPutResult>(engine, 'heify.upload', {
           uploadUrl: u.uploadUrl, configurationId: u.configurationId, evaluatorId: u.evaluatorId, participantId: u.participantId,
           source: r.native, contentType: contentTypeFor(explicit, r, nameOfSource(src)),
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
@@ -174,7 +174,7 @@ export class HeifyClient {
         if (ascii.trim() !== '') ids.name = ascii;
       }
       return withStreamingSources([src], common, async ([r]) => {
-        const out = await runOp<HeifyUploadFileResult>(pickEngine(common, this.#engine), 'heify.uploadFile', {
+        const out = await runTypedOp<'heify.uploadFile', HeifyUploadFileResult>(pickEngine(common, this.#engine), 'heify.uploadFile', {
           baseUrl: this.baseUrl, apiKey: this.#apiKey, ...ids, source: r.native, contentType: contentTypeFor(explicit, r, nameOfSource(src)),
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
         return { ...pickUpload(out), bytes: out.bytes, md5: out.md5 };

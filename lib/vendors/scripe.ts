@@ -12,7 +12,7 @@ import { runNative, safeProgress } from '../run';
 import { checkContentType, checkInteger, checkSource, checkString, checkUrl, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, contentTypeFor, guard, jobFields,
-  nameOfSource, pickEngine, runOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
+  nameOfSource, pickEngine, runTypedOp, withSources, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
 } from './common';
 import { SCRIPE_DEFAULT_API_VERSION } from './facts';
 
@@ -148,7 +148,7 @@ export class ScripeClient {
       const common = checkCall('options', options, ['contentType', 'maxSizeBytes']);
       const { contentType, cap } = capOf('options.contentType', options.contentType);
       const maxSizeBytes = checkMaxSize('options.maxSizeBytes', options.maxSizeBytes, cap, contentType);
-      const r = await runOp<ScripeUpload>(pickEngine(common, this.#engine), 'scripe.presign', {
+      const r = await runTypedOp<'scripe.presign', ScripeUpload>(pickEngine(common, this.#engine), 'scripe.presign', {
         baseUrl: this.baseUrl, apiKey: this.#apiKey, apiVersion: this.apiVersion, contentType,
         ...(maxSizeBytes !== undefined ? { maxSizeBytes } : {}),
       }, { vendor: VENDOR, site, signal: common.signal, job: common.job }).catch((e: unknown) => { throw typeRefused(e, contentType, cap !== undefined); });
@@ -193,7 +193,7 @@ export class ScripeClient {
         if (limit !== undefined && r.size > limit) throw tooLarge(r.size, limit, contentType);
         // the exact size: right whether the URL caps the size or signs the Content-Length
         // (an empty file asks for 1, the least Scripe takes)
-        const out = await runOp<ScripeUploadFileResult>(pickEngine(common, this.#engine), 'scripe.uploadFile', {
+        const out = await runTypedOp<'scripe.uploadFile', ScripeUploadFileResult>(pickEngine(common, this.#engine), 'scripe.uploadFile', {
           baseUrl: this.baseUrl, apiKey: this.#apiKey, apiVersion: this.apiVersion, source: r.native, contentType, maxSizeBytes: Math.max(1, r.size),
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job })
           .catch((e: unknown) => { throw typeRefused(e, contentType, cap !== undefined); });

@@ -5,7 +5,9 @@
 #include <utility>
 #include <vector>
 
+#include "vendors/heify.h"
 #include "vendors/plaud.h"
+#include "vendors/scripe.h"
 
 namespace uplift::addon {
 
@@ -178,6 +180,63 @@ BoundOp plaudUploadFile(SpecIn& in) {
   return bindVendorOp(&vendors::plaudUploadFile, std::move(s));
 }
 
+void readScripePresign(SpecIn& in, vendors::ScripePresignSpec* s) {
+  in.str("baseUrl", &s->api.baseUrl);
+  in.str("apiKey", &s->api.apiKey);
+  in.str("apiVersion", &s->api.apiVersion, true);
+  in.str("contentType", &s->contentType);
+  in.u64("maxSizeBytes", &s->maxSizeBytes, true);
+}
+
+BoundOp scripePresign(SpecIn& in) {
+  vendors::ScripePresignSpec s;
+  readScripePresign(in, &s);
+  return bindVendorOp(&vendors::scripePresign, std::move(s));
+}
+
+BoundOp scripeUploadFile(SpecIn& in) {
+  vendors::ScripeUploadFileSpec s;
+  readScripePresign(in, &s.presign);
+  in.source("source", &s.source);
+  return bindVendorOp(&vendors::scripeUploadFile, std::move(s));
+}
+
+void readHeifyIds(SpecIn& in, vendors::HeifyIds* ids) {
+  in.str("configurationId", &ids->configurationId);
+  in.str("evaluatorId", &ids->evaluatorId, true);
+  in.str("participantId", &ids->participantId, true);
+}
+
+void readHeifyPresign(SpecIn& in, vendors::HeifyPresignSpec* s) {
+  in.str("baseUrl", &s->api.baseUrl);
+  in.str("apiKey", &s->api.apiKey);
+  readHeifyIds(in, &s->ids);
+  in.str("name", &s->name, true);
+}
+
+BoundOp heifyPresign(SpecIn& in) {
+  vendors::HeifyPresignSpec s;
+  readHeifyPresign(in, &s);
+  return bindVendorOp(&vendors::heifyPresign, std::move(s));
+}
+
+BoundOp heifyUploadFile(SpecIn& in) {
+  vendors::HeifyUploadFileSpec s;
+  readHeifyPresign(in, &s.presign);
+  in.source("source", &s.source);
+  in.str("contentType", &s.contentType, true);
+  return bindVendorOp(&vendors::heifyUploadFile, std::move(s));
+}
+
+BoundOp heifyUpload(SpecIn& in) {
+  vendors::HeifyUploadSpec s;
+  in.str("uploadUrl", &s.uploadUrl);
+  readHeifyIds(in, &s.ids);
+  in.source("source", &s.source);
+  in.str("contentType", &s.contentType, true);
+  return bindVendorOp(&vendors::heifyUpload, std::move(s));
+}
+
 struct TypedOp {
   const char* name;
   BoundOp (*read)(SpecIn& in);
@@ -188,6 +247,11 @@ const TypedOp kTypedOps[] = {
     {"plaud.upload", &plaudUpload},
     {"plaud.complete", &plaudComplete},
     {"plaud.uploadFile", &plaudUploadFile},
+    {"scripe.presign", &scripePresign},
+    {"scripe.uploadFile", &scripeUploadFile},
+    {"heify.presign", &heifyPresign},
+    {"heify.uploadFile", &heifyUploadFile},
+    {"heify.upload", &heifyUpload},
 };
 
 }  // namespace

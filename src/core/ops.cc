@@ -4,9 +4,7 @@
 #include <cstring>
 
 #include "vendors/eka.h"
-#include "vendors/heify.h"
 #include "vendors/kore.h"
-#include "vendors/scripe.h"
 
 namespace uplift {
 
@@ -30,11 +28,6 @@ const OpEntry kOps[] = {
     {"kore.upload", &vendorOp<&vendors::koreUpload>},
     {"kore.complete", &vendorOp<&vendors::koreComplete>},
     {"kore.uploadFile", &vendorOp<&vendors::koreUploadFile>},
-    {"scripe.presign", &vendorOp<&vendors::scripePresign>},
-    {"scripe.uploadFile", &vendorOp<&vendors::scripeUploadFile>},
-    {"heify.presign", &vendorOp<&vendors::heifyPresign>},
-    {"heify.uploadFile", &vendorOp<&vendors::heifyUploadFile>},
-    {"heify.upload", &vendorOp<&vendors::heifyUpload>},
 };
 }  // namespace
 

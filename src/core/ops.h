@@ -1,5 +1,5 @@
 // Named operations the binding can run, as one Job on the engine's threads, ending with a
-// JSON result. Typed ops (Plaud) take a struct the binding read once (BoundOp); the others
+// JSON result. Typed ops (Plaud, Scripe, Heify) take a struct the binding read once (BoundOp); the others
 // still take a JSON spec (validated by the TypeScript layer) plus the byte sources it names.
 // Vendor flows live in vendors/, one file per vendor.
 #pragma once

@@ -109,6 +109,23 @@ describe.each(SANDBOX_READINGS.heify.map((r) => [r]))('reading heify=%s', (readi
     expect(logSince(s.sb, from)).toHaveLength(0);
   });
 
+  test('the binding reads the typed spec once: a missing or mistyped field is a typed error naming it, no request', async () => {
+    const from = s.sb.log.entries().length;
+    const n = s.engine.nativeEngine() as unknown as { run(op: string, spec: object): { promise: Promise<unknown> } };
+    const api = { baseUrl: s.sb.urls.heify, apiKey: s.sb.credentials.heify.apiKey };
+    const buffer = { kind: 'buffer', buffer: Buffer.alloc(4) };
+    for (const [op, spec, field] of [
+      ['heify.presign', { ...api }, 'configurationId'],
+      ['heify.presign', { ...api, configurationId: 'c', evaluatorId: 5 }, 'evaluatorId'],
+      ['heify.uploadFile', { ...api, configurationId: 'c', source: buffer, contentType: ['audio/mpeg'] }, 'contentType'],
+      ['heify.upload', { configurationId: 'c', source: buffer }, 'uploadUrl'],
+      ['heify.upload', { uploadUrl: 'http://127.0.0.1:1/u', configurationId: 'c' }, 'source'],
+    ] as [string, object, string][]) {
+      await expect(n.run(op, spec).promise).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field });
+    }
+    expect(logSince(s.sb, from)).toHaveLength(0);
+  });
+
   test('uploadFile checks the source before presigning (no URL is minted for a missing file)', async () => {
     const from = s.sb.log.entries().length;
     const err = await rejection(client().uploadFile(join(s.dir, 'missing.mp3'), { configurationId: s.sb.fixtures.heify.configurationId }));

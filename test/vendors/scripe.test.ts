@@ -159,6 +159,23 @@ describe.each(SANDBOX_READINGS.scripe.map((r) => [r]))('reading scripe=%s', (rea
     expect(s.sb.objects()).toHaveLength(before);
   });
 
+  test('the binding reads the typed spec once: a missing or mistyped field is a typed error naming it; apiVersion defaults from the facts table', async () => {
+    const from = s.sb.log.entries().length;
+    const n = s.engine.nativeEngine() as unknown as { run(op: string, spec: object): { promise: Promise<unknown> } };
+    const api = { baseUrl: s.sb.urls.scripe, apiKey: s.sb.credentials.scripe.apiKey };
+    for (const [op, spec, field] of [
+      ['scripe.presign', { ...api }, 'contentType'],
+      ['scripe.presign', { ...api, contentType: 'audio/mpeg', maxSizeBytes: '5' }, 'maxSizeBytes'],
+      ['scripe.presign', { ...api, apiVersion: 20260801, contentType: 'audio/mpeg' }, 'apiVersion'],
+      ['scripe.uploadFile', { ...api, contentType: 'audio/mpeg' }, 'source'],
+    ] as [string, object, string][]) {
+      await expect(n.run(op, spec).promise).rejects.toMatchObject({ code: 'ERR_UPLIFT_INVALID_ARGUMENT', field });
+    }
+    expect(logSince(s.sb, from)).toHaveLength(0);
+    // no apiVersion: the engine sends the default of src/core/vendors/facts.json, which the sandbox knows
+    await expect(n.run('scripe.presign', { ...api, contentType: 'audio/mpeg', maxSizeBytes: 10 }).promise).resolves.toMatchObject({ contentType: 'audio/mpeg' });
+  });
+
   test('a missing file fails before any request', async () => {
     const from = s.sb.log.entries().length;
     await expect(client().uploadFile(join(s.dir, 'missing.mp3'))).rejects.toMatchObject({ code: 'ERR_UPLIFT_FILE_NOT_FOUND', vendor: 'scripe' });

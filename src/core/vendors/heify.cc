@@ -1,6 +1,8 @@
 // Heify: request-upload-url -> PUT with signed metadata headers.
 #include "heify.h"
 
+#include <tuple>
+
 #include "../primitives.h"
 #include "readers.h"
 #include "vendor_call.h"
@@ -11,19 +13,17 @@ namespace {
 
 constexpr const char* kVendor = "Heify";
 
-void presign(const OpContext& ctx, OpDone done) {
-  const Json& spec = *ctx.spec;
+void presign(const OpContext& ctx, const HeifyPresignSpec& spec, OpDone done) {
   Json body(rapidjson::kObjectType);
-  put(body, body, "configuration_id", stringOr(spec, "configurationId"));
-  std::string v;
-  if (getString(spec, "evaluatorId", &v)) put(body, body, "evaluator_id", v);
-  if (getString(spec, "participantId", &v)) put(body, body, "participant_id", v);
-  if (getString(spec, "name", &v)) put(body, body, "name", v);
+  put(body, body, "configuration_id", spec.ids.configurationId);
+  if (!spec.ids.evaluatorId.empty()) put(body, body, "evaluator_id", spec.ids.evaluatorId);
+  if (!spec.ids.participantId.empty()) put(body, body, "participant_id", spec.ids.participantId);
+  if (!spec.name.empty()) put(body, body, "name", spec.name);
   VendorRequest r;
   r.vendor = kVendor;
   r.step = "request-upload-url";
-  r.url = joinUrl(stringOr(spec, "baseUrl"), "/request-upload-url");
-  r.headers = {{"x-api-key", stringOr(spec, "apiKey")}};
+  r.url = joinUrl(spec.api.baseUrl, "/request-upload-url");
+  r.headers = {{"x-api-key", spec.api.apiKey}};
   r.jsonBody = toJsonString(body);
   callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
     if (!e.code.empty()) return done(e, nullptr);
@@ -62,7 +62,9 @@ Error readHeifyPresign(const Json& doc, JsonPtr* result) {
   return Error();
 }
 
-void heifyPresign(const OpContext& ctx, OpDone done) { presign(ctx, std::move(done)); }
+void heifyPresign(const OpContext& ctx, const HeifyPresignSpec& spec, OpDone done) {
+  presign(ctx, spec, std::move(done));
+}
 
 namespace {
 
@@ -71,17 +73,17 @@ namespace {
 // with 403 AccessDenied, a signed one missing with 403 SignatureDoesNotMatch). A listed
 // header the ticket has no value for is an error (code errCode) before any byte is sent.
 // A URL without X-Amz-SignedHeaders (not SigV4) gets one header per id the ticket holds.
-Error metaHeaders(const std::string& url, const rapidjson::Value& ticket, const char* errCode, Headers* out) {
-  static const std::pair<const char*, const char*> kIds[] = {{"configuration_id", "configurationId"},
-                                                             {"evaluator_id", "evaluatorId"},
-                                                             {"participant_id", "participantId"}};
+Error metaHeaders(const std::string& url, const HeifyIds& ids, const char* errCode, Headers* out) {
+  const std::tuple<const char*, const char*, const std::string*> kIds[] = {
+      {"configuration_id", "configurationId", &ids.configurationId},
+      {"evaluator_id", "evaluatorId", &ids.evaluatorId},
+      {"participant_id", "participantId", &ids.participantId}};
   const std::string prefix = "x-amz-meta-";
   bool sigv4 = false;
   std::vector<std::string> signedNames = signedHeaderNames(url, &sigv4);
   if (!sigv4) {
-    for (auto [meta, field] : kIds) {
-      std::string v;
-      if (getString(ticket, field, &v) && !v.empty()) out->emplace_back(prefix + meta, v);
+    for (auto [meta, field, v] : kIds) {
+      if (!v->empty()) out->emplace_back(prefix + meta, *v);
     }
     return Error();
   }
@@ -89,29 +91,38 @@ Error metaHeaders(const std::string& url, const rapidjson::Value& ticket, const 
     if (name.compare(0, prefix.size(), prefix) != 0) continue;
     std::string meta = name.substr(prefix.size());
     const char* field = nullptr;
-    for (auto [m, f] : kIds) {
-      if (meta == m) field = f;
+    const std::string* value = nullptr;
+    for (auto [m, f, v] : kIds) {
+      if (meta == m) field = f, value = v;
     }
-    std::string v;
-    if (!field || !getString(ticket, field, &v) || v.empty()) {
+    if (!field || value->empty()) {
       return makeError(errCode, "the Heify upload URL signs the header " + name + " but " +
                                     (field ? std::string("the upload's ") + field + " is empty"
                                            : std::string("Heify's answer has no field for it")) +
                                     "; pass the object presign() answered, unchanged (nothing was sent)");
     }
-    out->emplace_back(name, v);
+    out->emplace_back(name, *value);
   }
   return Error();
 }
 
+// The ids of a presign answer (null ids are empty).
+HeifyIds idsOf(const Json& ticket) {
+  HeifyIds ids;
+  getString(ticket, "configurationId", &ids.configurationId);
+  getString(ticket, "evaluatorId", &ids.evaluatorId);
+  getString(ticket, "participantId", &ids.participantId);
+  return ids;
+}
+
 // PUT source to the ticket's URL with Content-Type and the signed metadata headers.
-void putTicket(const OpContext& c, const JsonPtr& ticket, const std::shared_ptr<Source>& source,
+void putTicket(const OpContext& c, const std::string& url, const HeifyIds& ids, const std::shared_ptr<Source>& source,
                const std::string& contentType, const char* errCode,
                std::function<void(const Error&, PutResult&)> done) {
   PutSpec ps;
-  ps.url = stringOr(*ticket, "uploadUrl");
+  ps.url = url;
   ps.headers = {{"Content-Type", contentType}};
-  Error me = metaHeaders(ps.url, *ticket, errCode, &ps.headers);
+  Error me = metaHeaders(ps.url, ids, errCode, &ps.headers);
   if (!me.code.empty()) {
     PutResult none;
     return done(me, none);
@@ -121,11 +132,10 @@ void putTicket(const OpContext& c, const JsonPtr& ticket, const std::shared_ptr<
 }
 
 // Request a URL right before the PUT (it lives 5 minutes), then PUT the whole file.
-void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, const std::string& contentType,
-                   OpDone done) {
-  presign(c, [c, source, contentType, done](const Error& e, JsonPtr ticket) {
+void presignAndPut(const OpContext& c, const HeifyUploadFileSpec& spec, OpDone done) {
+  presign(c, spec.presign, [c, source = spec.source, contentType = spec.contentType, done](const Error& e, JsonPtr ticket) {
     if (!e.code.empty()) return done(e, nullptr);
-    putTicket(c, ticket, source, contentType, codes::kBadResponse, [ticket, done](const Error& pe, PutResult& r) {
+    putTicket(c, stringOr(*ticket, "uploadUrl"), idsOf(*ticket), source, contentType, codes::kBadResponse, [ticket, done](const Error& pe, PutResult& r) {
       if (!pe.code.empty()) return done(pe, nullptr);
       put(*ticket, *ticket, "bytes", r.bytes);
       put(*ticket, *ticket, "md5", r.md5);
@@ -136,27 +146,28 @@ void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, co
 
 }  // namespace
 
-void heifyUploadFile(const OpContext& ctx, OpDone done) {
-  Error err;
-  const rapidjson::Value* ref = member(*ctx.spec, "source");
-  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
-  if (!source) return done(err, nullptr);
+namespace {
+
+Error noSource() {
+  Error e = makeError(codes::kInvalidArgument, "source missing: pass the file's bytes");
+  e.field = "source";
+  return e;
+}
+
+}  // namespace
+
+void heifyUploadFile(const OpContext& ctx, const HeifyUploadFileSpec& spec, OpDone done) {
+  if (!spec.source) return done(noSource(), nullptr);
   OpContext c = ctx;
-  std::string contentType = stringOr(*ctx.spec, "contentType", "application/octet-stream");
   // a URL that expired before the PUT finished is requested again once and the file re-sent
   presignAgainOnce(
-      ctx.job, [c, source, contentType](bool, OpDone d) { presignAndPut(c, source, contentType, std::move(d)); },
+      ctx.job, [c, spec](bool, OpDone d) { presignAndPut(c, spec, std::move(d)); },
       "requested a new URL once; it expired too", std::move(done));
 }
 
-void heifyUpload(const OpContext& ctx, OpDone done) {
-  Error err;
-  const rapidjson::Value* ref = member(*ctx.spec, "source");
-  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
-  if (!source) return done(err, nullptr);
-  auto ticket = std::make_shared<Json>();
-  ticket->CopyFrom(*ctx.spec, ticket->GetAllocator());
-  putTicket(ctx, ticket, source, stringOr(*ctx.spec, "contentType", "application/octet-stream"),
+void heifyUpload(const OpContext& ctx, const HeifyUploadSpec& spec, OpDone done) {
+  if (!spec.source) return done(noSource(), nullptr);
+  putTicket(ctx, spec.uploadUrl, spec.ids, spec.source, spec.contentType,
             codes::kInvalidArgument, [done](const Error& e, PutResult& r) {
               if (!e.code.empty()) return done(e, nullptr);
               auto out = std::make_shared<Json>(rapidjson::kObjectType);

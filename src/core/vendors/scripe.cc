@@ -12,18 +12,16 @@ namespace {
 
 constexpr const char* kVendor = "Scripe";
 
-void presign(const OpContext& ctx, const std::string& contentType, uint64_t maxSizeBytes,
+void presign(const OpContext& ctx, const ScripePresignSpec& spec,
              std::function<void(const Error&, ScripeUpload&)> done) {
-  const Json& spec = *ctx.spec;
   Json body(rapidjson::kObjectType);
-  put(body, body, "contentType", contentType);
-  if (maxSizeBytes > 0) put(body, body, "maxSizeBytes", maxSizeBytes);
+  put(body, body, "contentType", spec.contentType);
+  if (spec.maxSizeBytes > 0) put(body, body, "maxSizeBytes", spec.maxSizeBytes);
   VendorRequest r;
   r.vendor = kVendor;
   r.step = "presign";
-  r.url = joinUrl(stringOr(spec, "baseUrl"), "/v1/uploads");
-  r.headers = {{"Authorization", "Bearer " + stringOr(spec, "apiKey")},
-               {"Scripe-Api-Version", stringOr(spec, "apiVersion", facts::kScripeDefaultApiVersion)}};
+  r.url = joinUrl(spec.api.baseUrl, "/v1/uploads");
+  r.headers = {{"Authorization", "Bearer " + spec.api.apiKey}, {"Scripe-Api-Version", spec.api.apiVersion}};
   r.jsonBody = toJsonString(body);
   callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse&) {
     ScripeUpload u;
@@ -59,9 +57,8 @@ Error readScripePresign(const Json& doc, ScripeUpload* out) {
   return Error();
 }
 
-void scripePresign(const OpContext& ctx, OpDone done) {
-  const Json& spec = *ctx.spec;
-  presign(ctx, stringOr(spec, "contentType"), uint64Or(spec, "maxSizeBytes", 0),
+void scripePresign(const OpContext& ctx, const ScripePresignSpec& spec, OpDone done) {
+  presign(ctx, spec,
           [done](const Error& e, ScripeUpload& u) {
             if (!e.code.empty()) return done(e, nullptr);
             done(Error(), toJson(u, "id"));
@@ -71,9 +68,9 @@ void scripePresign(const OpContext& ctx, OpDone done) {
 namespace {
 
 // Presign, check the cap, PUT (the whole file; Scripe mints a fresh single-PUT URL per call).
-void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, OpDone done) {
-  const Json& spec = *c.spec;
-  presign(c, stringOr(spec, "contentType"), uint64Or(spec, "maxSizeBytes", 0),
+void presignAndPut(const OpContext& c, const ScripePresignSpec& spec, const std::shared_ptr<Source>& source,
+                   OpDone done) {
+  presign(c, spec,
           [c, source, done](const Error& e, ScripeUpload& u) {
             if (!e.code.empty()) return done(e, nullptr);
             if (u.maxSizeBytes > 0 && source->size() > u.maxSizeBytes) {
@@ -100,14 +97,15 @@ void presignAndPut(const OpContext& c, const std::shared_ptr<Source>& source, Op
 
 }  // namespace
 
-void scripeUploadFile(const OpContext& ctx, OpDone done) {
-  Error err;
-  const rapidjson::Value* ref = member(*ctx.spec, "source");
-  std::shared_ptr<Source> source = ref ? sourceAt(ctx, *ref, &err) : nullptr;
-  if (!source) return done(err, nullptr);
+void scripeUploadFile(const OpContext& ctx, const ScripeUploadFileSpec& spec, OpDone done) {
+  if (!spec.source) {
+    Error e = makeError(codes::kInvalidArgument, "source missing: pass the file's bytes");
+    e.field = "source";
+    return done(e, nullptr);
+  }
   OpContext c = ctx;
   presignAgainOnce(
-      ctx.job, [c, source](bool, OpDone d) { presignAndPut(c, source, std::move(d)); },
+      ctx.job, [c, spec](bool, OpDone d) { presignAndPut(c, spec.presign, spec.source, std::move(d)); },
       "presigned again once; the new URL expired too", std::move(done));
 }
 
