@@ -50,6 +50,10 @@ export interface Fingerprint {
   size: number;
   mtimeMs?: number;
   sha256?: string;
+  /** A URL source: its origin and path (never the query, which may carry a signature). */
+  url?: string;
+  /** A URL source: the ETag (else Last-Modified) its size probe saw. */
+  validator?: string;
 }
 
 export interface JournalRecord {
@@ -77,15 +81,26 @@ export function checkJournal(field: string, v: unknown): JournalOption {
   throw invalid(field, 'a journal file path or an object with async get(), set(value) and delete()', v);
 }
 
-/** The fingerprint of a source; undefined for streams (they cannot be resumed). */
+/**
+ * The fingerprint of a source; undefined for streams (they cannot be resumed) and for URL
+ * sources without a validator (given with `size`, so never probed: nothing tells a later run
+ * that the object is the same).
+ */
 export function fingerprintOf(src: NormalizedSource, resolved: ResolvedSource): Fingerprint | undefined {
   if (src.kind === 'path') return { path: path.resolve(src.path), size: resolved.size, mtimeMs: resolved.mtimeMs };
   if (src.kind === 'buffer') return { size: src.buffer.byteLength, sha256: createHash('sha256').update(src.buffer).digest('hex') };
+  if (src.kind === 'url' && resolved.native.kind === 'url') {
+    const validator = resolved.native.etag ?? resolved.native.lastModified;
+    if (validator === undefined) return undefined;
+    const u = new URL(src.url);
+    return { url: `${u.origin}${u.pathname}`, size: resolved.size, validator };
+  }
   return undefined;
 }
 
 function sameFingerprint(a: Fingerprint, b: Fingerprint): boolean {
-  return a.size === b.size && a.path === b.path && a.mtimeMs === b.mtimeMs && a.sha256 === b.sha256;
+  return a.size === b.size && a.path === b.path && a.mtimeMs === b.mtimeMs && a.sha256 === b.sha256 &&
+    a.url === b.url && a.validator === b.validator;
 }
 
 export class Journal {

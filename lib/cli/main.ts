@@ -9,6 +9,8 @@ Usage:
   uplift demo [--quick]                      upload sample recordings to all five vendors of
                                              a local sandbox, with progress and verification
   uplift upload <files...> --vendor <name>   upload to a vendor (eka, kore, plaud, scripe, heify)
+      --url <url>            a URL source (e.g. a presigned GET of your bucket), streamed by
+                             ranged GETs, no temp file; repeat for several; with or without files
       --base-url <url>       vendor base URL (env UPLIFT_<VENDOR>_URL)
       --token <t>            Eka / Plaud token (env UPLIFT_EKA_TOKEN, UPLIFT_PLAUD_TOKEN)
       --api-key <k>          Kore / Scripe / Heify key (env UPLIFT_KORE_API_KEY, ...)
@@ -35,6 +37,8 @@ Usage:
                              (env UPLIFT_JOURNAL_KEY seals the resume journals in Redis)
   uplift enqueue <files...> --vendor <name>  add one upload job per file; prints the job ids
       --redis, --queue as for worker; --attempts <n>; vendor options as for upload
+      --url <url>            a job per URL source; needs UPLIFT_JOURNAL_KEY (the workers'
+                             key): the URL and its signature are sealed in Redis
   Common: --debug (stack traces), --help, --version
 `;
 
@@ -64,6 +68,7 @@ export async function main(argv: string[]): Promise<number> {
         'evaluator-id': { type: 'string' }, 'participant-id': { type: 'string' }, name: { type: 'string' },
         'api-version': { type: 'string' }, concurrency: { type: 'string' }, 'ca-file': { type: 'string' }, journal: { type: 'string' },
         redis: { type: 'string' }, queue: { type: 'string' }, 'shutdown-deadline': { type: 'string' }, attempts: { type: 'string' },
+        url: { type: 'string', multiple: true },
       },
     });
     const [command, ...rest] = positionals;

@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import { eka, heify, kore, plaud, scripe } from '../index';
 import type { UploadClients, UploadJobData, QueueVendor } from '../queue/jobs';
 import { redact } from '../redact';
+import { urlFileName } from '../source';
 import { UsageError } from './errors';
 import { ENV, VENDORS, type VendorFileFlags } from './upload';
 
@@ -22,6 +23,8 @@ export interface QueueFlags extends VendorFileFlags {
   concurrency?: string;
   'shutdown-deadline'?: string;
   attempts?: string;
+  /** URL sources (--url, repeatable). */
+  url?: string[];
 }
 
 export interface QueueRun {
@@ -109,7 +112,7 @@ export async function runWorker(r: QueueRun): Promise<number> {
     onError: (e) => process.stderr.write(`uplift worker: ${redact(e.message)}\n`),
   });
   for (const bw of w.workers) {
-    bw.on('completed', (job: FinishedJob) => process.stdout.write(`completed ${job.id} ${job.data.vendor} ${path.basename(job.data.source)}\n`));
+    bw.on('completed', (job: FinishedJob) => process.stdout.write(`completed ${job.id} ${job.data.vendor} ${typeof job.data.source === 'string' ? path.basename(job.data.source) : (job.data.source.name ?? 'url source')}\n`));
     bw.on('failed', (job: FinishedJob | undefined, err: Error) => process.stdout.write(`failed ${job?.id ?? '?'} ${job?.data.vendor ?? ''}: ${redact(err.message)}\n`));
   }
   const stopped = new Promise<void>((resolve) => {
@@ -137,7 +140,11 @@ export async function runEnqueue(r: QueueRun): Promise<number> {
   if (!f.vendor) throw new UsageError(`--vendor is required (one of ${VENDORS.join(', ')})`);
   if (!(VENDORS as readonly string[]).includes(f.vendor)) throw new UsageError(`unknown vendor '${f.vendor}': use one of ${VENDORS.join(', ')}`);
   const vendor = f.vendor as QueueVendor;
-  if (r.args.length === 0) throw new UsageError('name at least one file to enqueue');
+  const urls = f.url ?? [];
+  for (const u of urls) {
+    if (!/^https?:\/\/[^\s]+$/.test(u)) throw new UsageError(`--url must be an http:// or https:// URL, got '${redact(u)}'`);
+  }
+  if (r.args.length === 0 && urls.length === 0) throw new UsageError('name at least one file (or --url) to enqueue');
   for (const file of r.args) {
     if (!fs.existsSync(file) || !fs.statSync(file).isFile()) throw new UsageError(`no file at ${file}`);
   }
@@ -160,13 +167,18 @@ export async function runEnqueue(r: QueueRun): Promise<number> {
   const connection = connect(redisUrl(r));
   connection.on('error', () => {});
   const { createUploadQueue, endConnection } = await import('../queue');
-  const q = createUploadQueue({ connection, name: queueName(r) });
+  const journalKey = r.env.UPLIFT_JOURNAL_KEY;
+  const q = createUploadQueue({ connection, name: queueName(r), ...(journalKey ? { journalKey } : {}) });
   const ids: { id: string; file: string }[] = [];
+  const items = [
+    ...r.args.map((file) => ({ file, name: path.basename(file), source: path.resolve(file) as UploadJobData['source'] })),
+    ...urls.map((url) => ({ file: redact(url), name: urlFileName(url) ?? 'recording', source: { url } as UploadJobData['source'] })),
+  ];
   try {
-    for (const file of r.args) {
-      const opts = vendor === 'heify' && !options.name ? { ...options, name: f.name ?? path.basename(file) } : options;
-      const job = await q.add({ vendor, source: path.resolve(file), options: opts }, attempts ? { attempts } : undefined);
-      ids.push({ id: job.id!, file });
+    for (const it of items) {
+      const opts = vendor === 'heify' && !options.name ? { ...options, name: f.name ?? it.name } : options;
+      const job = await q.add({ vendor, source: it.source, options: opts }, attempts ? { attempts } : undefined);
+      ids.push({ id: job.id!, file: it.file });
     }
   } finally {
     await q.close();

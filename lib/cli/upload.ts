@@ -6,6 +6,8 @@ import * as path from 'path';
 import { Engine } from '../engine';
 import { eka, heify, kore, plaud, scripe } from '../index';
 import { redact } from '../redact';
+import { urlFileName } from '../source';
+import type { Source } from '../primitives';
 import { UsageError } from './errors';
 import { createProgressView } from './progress';
 
@@ -45,6 +47,8 @@ export interface UploadFlags extends VendorFileFlags {
   'ca-file'?: string;
   journal?: string;
   json?: boolean;
+  /** URL sources (--url, repeatable). */
+  url?: string[];
 }
 
 export interface UploadRun {
@@ -65,7 +69,11 @@ export async function runUpload(r: UploadRun): Promise<number> {
   if (!f.vendor) throw new UsageError(`--vendor is required (one of ${VENDORS.join(', ')})`);
   if (!(VENDORS as readonly string[]).includes(f.vendor)) throw new UsageError(`unknown vendor '${f.vendor}': use one of ${VENDORS.join(', ')}`);
   const vendor = f.vendor as CliVendor;
-  if (r.files.length === 0) throw new UsageError('name at least one file to upload');
+  const urls = f.url ?? [];
+  for (const u of urls) {
+    if (!/^https?:\/\/[^\s]+$/.test(u)) throw new UsageError(`--url must be an http:// or https:// URL, got '${redact(u)}'`);
+  }
+  if (r.files.length === 0 && urls.length === 0) throw new UsageError('name at least one file (or --url) to upload');
   for (const file of r.files) {
     let st: fs.Stats;
     try {
@@ -101,25 +109,29 @@ export async function runUpload(r: UploadRun): Promise<number> {
   }
   if (f.journal !== undefined) {
     if (vendor !== 'plaud' && vendor !== 'kore') throw new UsageError(`--journal resumes plaud and kore uploads only (vendor is ${vendor}; its uploads restart)`);
-    if (r.files.length !== 1) throw new UsageError('--journal takes exactly one file (one journal per upload)');
+    if (r.files.length + urls.length !== 1) throw new UsageError('--journal takes exactly one file (one journal per upload)');
   }
   const journal = f.journal !== undefined ? { journal: f.journal } : {};
   const engine = new Engine(f['ca-file'] ? { caFile: f['ca-file'] } : {});
   const view = r.tty && !f.json ? createProgressView(process.stderr, true) : createProgressView(process.stderr, false);
   const quiet = !!f.json;
-  const progress = (label: string, file: string) => (quiet ? undefined : view.add(label, fs.statSync(file).size));
+  // a URL source's size is known once its upload starts (the progress reports carry it)
+  const items = [
+    ...r.files.map((file) => ({ label: path.basename(file), source: file as Source, size: fs.statSync(file).size })),
+    ...urls.map((url) => ({ label: urlFileName(url) ?? 'url', source: { url } as Source, size: 0 })),
+  ];
+  const progress = (label: string, size: number) => (quiet ? undefined : view.add(label, size));
   const common = { signal: r.signal, engine, ...(concurrency ? { concurrency } : {}) };
   const results: unknown[] = [];
   try {
     if (vendor === 'eka') {
       const c = eka.client({ token: secret!, ...(baseUrl ? { baseUrl } : {}) });
-      const total = r.files.reduce((n, file) => n + fs.statSync(file).size, 0);
+      const total = items.reduce((n, it) => n + it.size, 0);
       const onProgress = quiet ? undefined : view.add('eka', total);
-      results.push(await c.uploadFiles(r.files, { txnId, ...common, ...(onProgress ? { onProgress } : {}) }));
+      results.push(await c.uploadFiles(items.map((it) => it.source), { txnId, ...common, ...(onProgress ? { onProgress } : {}) }));
     } else {
-      for (const file of r.files) {
-        const label = path.basename(file);
-        const onProgress = progress(label, file);
+      for (const { label, source: file, size } of items) {
+        const onProgress = progress(label, size);
         const withProgress = { ...common, ...(onProgress ? { onProgress } : {}) };
         if (vendor === 'kore') {
           const c = kore.client({ apiKey: secret!, baseUrl: koreUrl });
@@ -136,7 +148,7 @@ export async function runUpload(r: UploadRun): Promise<number> {
             configurationId,
             ...(f['evaluator-id'] ? { evaluatorId: f['evaluator-id'] } : {}),
             ...(f['participant-id'] ? { participantId: f['participant-id'] } : {}),
-            name: f.name ?? path.basename(file),
+            name: f.name ?? label,
             ...(f['content-type'] ? { contentType: f['content-type'] } : {}),
             ...withProgress,
           }));

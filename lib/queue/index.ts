@@ -153,6 +153,11 @@ export interface UploadQueueOptions {
   defaultJobOptions?: JobsOptions;
   /** Ms add(), getJob() and cancel() wait for Redis before rejecting with ERR_UPLIFT_NETWORK (default 10000). */
   redisTimeoutMs?: number;
+  /**
+   * The workers' journalKey: URL sources are sealed with it (AES-256-GCM) before they reach
+   * Redis (their URL signatures and headers are secrets). Without it, add() refuses URL sources.
+   */
+  journalKey?: Buffer | string;
 }
 
 /** What cancel() did: removed a waiting job, signalled a running one, or found nothing to do. */
@@ -183,6 +188,7 @@ export function createUploadQueue(options: UploadQueueOptions): UploadQueue {
   const name = checkName(options.name);
   const prefix = options.prefix ?? 'bull';
   const timeoutMs = options.redisTimeoutMs === undefined ? DEFAULT_REDIS_TIMEOUT_MS : checkInteger('options.redisTimeoutMs', options.redisTimeoutMs, { min: 1 });
+  const sealKey = checkJournalKey(options.journalKey);
   const { bull, IORedis } = load();
   const queues = new Map<QueueVendor, BullQueue<UploadJobData>>();
   let redis: Redis | undefined;
@@ -211,7 +217,7 @@ export function createUploadQueue(options: UploadQueueOptions): UploadQueue {
   return {
     name,
     async add(data, opts) {
-      const d = checkJobData(data);
+      const d = checkJobData(data, { sealKey });
       if (opts !== undefined && !isPlainObject(opts)) throw invalid('opts', 'BullMQ job options (an object)', opts);
       return redisCall('add', timeoutMs, queueOf(d.vendor).add(d.vendor, d, { jobId: randomUUID(), ...(opts ?? {}) }));
     },
@@ -377,7 +383,7 @@ export function createUploadWorker(options: UploadWorkerOptions): UploadWorker {
     let data: UploadJobData;
     try {
       // jobs added by other producers (plain BullMQ) are checked as add() checks them
-      data = checkJobData(job.data);
+      data = checkJobData(job.data, { sealKey, worker: true });
       if (data.vendor !== vendor) throw invalid('job.vendor', `'${vendor}' (the job is in the ${vendor} queue)`, data.vendor);
     } catch (e) {
       throw new bull.UnrecoverableError(failureText(e));

@@ -42,14 +42,16 @@ export function checkJournalKey(v: unknown): Buffer | undefined {
 
 const SEALED = 'uplift-sealed:v1:';
 
-function seal(key: Buffer, text: string): string {
+/** AES-256-GCM sealed text (journals, and URL sources in job data). */
+export function seal(key: Buffer, text: string): string {
   const iv = randomBytes(12);
   const c = createCipheriv('aes-256-gcm', key, iv);
   const body = Buffer.concat([c.update(text, 'utf8'), c.final()]);
   return SEALED + Buffer.concat([iv, c.getAuthTag(), body]).toString('base64');
 }
 
-function open(key: Buffer | undefined, stored: string): string | undefined {
+/** The text `seal` sealed, or undefined (another key, not sealed while a key is set, damaged). */
+export function open(key: Buffer | undefined, stored: string): string | undefined {
   if (!stored.startsWith(SEALED)) return key ? undefined : stored; // a worker with a key ignores clear journals
   if (!key) return undefined;
   try {

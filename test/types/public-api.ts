@@ -3,7 +3,7 @@
 import { Readable } from 'stream';
 import {
   AbortError, eka, Engine, heify, kore, plaud, postPresignedForm, putPresigned, scripe, uploadPresignedParts,
-  UpliftError, type Progress, type PutPresignedResult, type UploadPresignedPartsResult,
+  UpliftError, type Progress, type PutPresignedResult, type UploadPresignedPartsResult, type UrlSource,
 } from '../../lib';
 import { startSandbox } from '../../lib/sandbox';
 
@@ -22,6 +22,13 @@ export async function contract(): Promise<void> {
   const loc: string | undefined = form.location;
   const parts: UploadPresignedPartsResult = await uploadPresignedParts([{ partNumber: 1, url: 'https://h/1' }], { stream: Readable.from([]), size: 0 }, { partSizeBytes: 5 << 20 });
   const md5: string = parts.md5;
+  // a URL source, everywhere a source is accepted
+  const fromUrl: UrlSource = { url: 'https://bucket/k.wav?X-Amz-Signature=s', headers: { 'x-team': 't' }, size: 10, name: 'k.wav', contentType: 'audio/wav' };
+  await putPresigned('https://h/k', fromUrl);
+  await uploadPresignedParts([{ partNumber: 1, url: 'https://h/1' }], { url: 'https://bucket/k' }, { partSizeBytes: 5 << 20 });
+  await plaud.client({ token: 't' }).uploadFile({ url: 'https://bucket/k.mp3' });
+  // @ts-expect-error URL source headers are strings
+  await putPresigned('https://h/k', { url: 'https://bucket/k', headers: { a: 1 } });
 
   const e = eka.client({ token: 't' });
   const ticket = await e.presign({ txnId: 'x', extraData: { mode: 'dictation' } });
