@@ -172,14 +172,18 @@ export async function withSources<T>(
   sources: readonly NormalizedSource[],
   common: CheckedCommon,
   fn: (resolved: ResolvedSource[]) => Promise<T>,
-  /** The flow reads native streams (Plaud, Scripe, Heify); Kore and Eka spool for now. */
-  streaming = false,
+  /**
+   * The flow reads native streams of known size (Plaud, Scripe, Heify, Eka), for every
+   * source or those the function picks; the others (Kore) spool them.
+   */
+  streaming: boolean | ((index: number) => boolean) = false,
 ): Promise<T> {
   const resolved: ResolvedSource[] = [];
   try {
-    for (const s of sources) {
+    for (const [i, s] of sources.entries()) {
       resolved.push(await resolveSource(s, {
-        spoolLimitBytes: common.spoolLimitBytes, signal: common.signal, streaming, streamBufferBytes: common.streamBufferBytes,
+        spoolLimitBytes: common.spoolLimitBytes, signal: common.signal,
+        streaming: typeof streaming === 'function' ? streaming(i) : streaming, streamBufferBytes: common.streamBufferBytes,
         probeUrl: urlProber(common.engine ?? getDefaultEngine(), common),
       }));
     }

@@ -131,6 +131,7 @@ export function sniffAudioExtension(head: Uint8Array): string | undefined {
 async function headOf(src: NativeSource, n = 16): Promise<Uint8Array> {
   if (src.kind === 'buffer') return src.buffer.subarray(0, n);
   if (src.kind === 'url') return new Uint8Array(0); // not fetched here: named from the URL's path or source.name
+  if ((src as { kind: string }).kind === 'stream') return new Uint8Array(0); // not read here: see nativeStreamOk
   const fh = await open(src.path, 'r');
   try {
     const buf = Buffer.alloc(n);
@@ -178,6 +179,13 @@ function checkFiles(field: string, v: unknown): CheckedFile[] {
   }
   return out;
 }
+
+/**
+ * A stream of known size is posted natively (no spool file) unless it has neither a name
+ * nor a content type: its name's extension then comes from its first bytes, read from the
+ * spooled copy.
+ */
+const nativeStreamOk = (files: CheckedFile[]) => (i: number): boolean => files[i].name !== undefined || files[i].contentType !== undefined;
 
 /** Names the files that have none: `audio-<n>.<ext>` (n: 1-based place; ext from the content type or the bytes). */
 async function nameFiles(files: CheckedFile[], resolved: ResolvedSource[]): Promise<NamedFile[]> {
@@ -275,7 +283,7 @@ export class EkaClient {
           files: toNativeFiles(named, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
         return r.files.map(pickFile);
-      });
+      }, nativeStreamOk(files));
     });
   }
 
@@ -295,7 +303,7 @@ export class EkaClient {
           files: toNativeFiles(named, resolved), concurrency: common.concurrency ?? EKA_DEFAULT_CONCURRENCY,
         }, { vendor: VENDOR, site, signal: common.signal, onProgress: common.onProgress, job: common.job });
         return { txnId: r.txnId, folderPath: r.folderPath, files: r.files.map(pickFile) };
-      });
+      }, nativeStreamOk(files));
     });
   }
 }

@@ -61,6 +61,7 @@ struct BatchRun : std::enable_shared_from_this<BatchRun> {
     for (size_t i : toStart) {
       engine->send(job, spec.makeRequest(i),
                    [self, i](const Error& e, HttpResponse& resp) { self->itemDone(i, e, resp); });
+      if (spec.onSent) spec.onSent(i);
     }
   }
 

@@ -1,10 +1,12 @@
 // Eka: presign -> one form POST per file (bounded concurrency) -> re-presign once on expiry.
 #include "eka.h"
 
+#include <atomic>
 #include <mutex>
 
 #include "../batch.h"
 #include "../digest.h"
+#include "../stream_source.h"
 #include "facts.h"
 #include "readers.h"
 #include "vendor_call.h"
@@ -20,6 +22,10 @@ struct EkaFile {
   std::string name, contentType;
   bool stored = false;
   std::string md5;
+  // A stream's bytes are read once: its digest runs beside its POST (started when the POST's
+  // transfer holds the bytes), not after it like a file's or a buffer's.
+  bool digestStarted = false;
+  std::shared_ptr<std::atomic<bool>> stopDigest = std::make_shared<std::atomic<bool>>(false);
 };
 
 struct EkaRun {
@@ -29,7 +35,12 @@ struct EkaRun {
   std::vector<EkaFile> files;
   int concurrency = static_cast<int>(facts::kEkaDefaultConcurrency);
   OpDone done;  // the current attempt's
-  std::mutex mu;  // guards files[].stored / md5 during a batch
+  std::mutex mu;  // guards files[].stored / md5 / digestStarted and the round state below
+  // A round (one batch of POSTs) ends when its batch and the stream digests it started ended.
+  bool batchEnded = false;
+  bool roundClosed = false;
+  size_t digestsRunning = 0;
+  Error batchErr, digestErr;
 };
 
 void presign(const OpContext& ctx, const EkaApi& api, const std::string& txnId,
@@ -89,6 +100,7 @@ void sendPending(const std::shared_ptr<EkaRun>& run);
 
 
 void digestThenFinish(const std::shared_ptr<EkaRun>& run, size_t i) {
+  while (i < run->files.size() && asStream(run->files[i].source)) ++i;  // hashed while sent
   if (i == run->files.size()) return finish(run);
   EkaFile& f = run->files[i];
   digestAsync(*run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()},
@@ -99,7 +111,55 @@ void digestThenFinish(const std::shared_ptr<EkaRun>& run, size_t i) {
               });
 }
 
+// Ends the round once its batch and its stream digests have all ended: a digest's error
+// (e.g. a stream longer or shorter than its size) wins over the batch's, which it caused.
+void roundMaybeEnded(const std::shared_ptr<EkaRun>& run) {
+  Error e;
+  {
+    std::lock_guard<std::mutex> lock(run->mu);
+    if (!run->batchEnded || run->digestsRunning > 0 || run->roundClosed) return;
+    run->roundClosed = true;
+    e = run->digestErr.code.empty() ? run->batchErr : run->digestErr;
+  }
+  if (e.code.empty()) return digestThenFinish(run, 0);
+  endRun(run, e, nullptr);
+}
+
+// Starts the digest of stream file i beside its POST (BatchSpec::onSent: the transfer
+// already holds the bytes from offset 0, so the digest cannot outrun what the POST reads).
+void startStreamDigest(const std::shared_ptr<EkaRun>& run, size_t i) {
+  EkaFile& f = run->files[i];
+  if (!asStream(f.source)) return;
+  {
+    std::lock_guard<std::mutex> lock(run->mu);
+    if (f.digestStarted || run->batchEnded) return;
+    f.digestStarted = true;
+    ++run->digestsRunning;
+  }
+  std::shared_ptr<std::atomic<bool>> stop = f.stopDigest;
+  digestAsync(
+      *run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()},
+      [run, i, stop](const Error& e, const std::string& md5) {
+        bool failed = !e.code.empty() && !stop->load();  // a stopped digest's error is not news
+        {
+          std::lock_guard<std::mutex> lock(run->mu);
+          if (e.code.empty()) run->files[i].md5 = md5;
+          if (failed && run->digestErr.code.empty()) run->digestErr = e;
+          --run->digestsRunning;
+        }
+        if (failed) run->ctx.job->cancel(e);  // the source failed: stop the POSTs too
+        roundMaybeEnded(run);
+      },
+      stop, true);
+}
+
 void sendPending(const std::shared_ptr<EkaRun>& run) {
+  {
+    std::lock_guard<std::mutex> lock(run->mu);
+    run->batchEnded = false;
+    run->roundClosed = false;
+    run->batchErr = Error();
+  }
   std::vector<size_t> pending;
   uint64_t total = 0;
   for (size_t i = 0; i < run->files.size(); ++i) {
@@ -128,6 +188,7 @@ void sendPending(const std::shared_ptr<EkaRun>& run) {
     req.form.file = BodyRange{f.source, 0, f.source->size()};
     return req;
   };
+  b.onSent = [run, pending](size_t k) { startStreamDigest(run, pending[k]); };
   b.onItem = [run, pending](size_t k, HttpResponse&) {
     std::lock_guard<std::mutex> lock(run->mu);
     run->files[pending[k]].stored = true;
@@ -136,8 +197,23 @@ void sendPending(const std::shared_ptr<EkaRun>& run) {
   // An expired policy fails every file in flight: let them end, then re-presign and resend.
   b.cancelJobOnFailure = false;
   runBatch(*run->ctx.engine, run->ctx.job, std::move(b), [run](const Error& e, const BatchStats&) {
-    if (e.code.empty()) return digestThenFinish(run, 0);
-    endRun(run, e, nullptr);
+    std::vector<StreamSource*> wake;
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      run->batchEnded = true;
+      run->batchErr = e;
+      // A failed round stops the digests of streams not stored (their POST ended); a parked
+      // digest sees the stop only when woken.
+      if (!e.code.empty()) {
+        for (auto& f : run->files) {
+          if (!f.digestStarted || f.stored) continue;
+          f.stopDigest->store(true);
+          if (StreamSource* st = asStream(f.source)) wake.push_back(st);
+        }
+      }
+    }
+    for (StreamSource* st : wake) st->wakeWaiters();
+    roundMaybeEnded(run);
   });
 }
 
@@ -150,6 +226,15 @@ void sendWithRepresign(const std::shared_ptr<EkaRun>& run, OpDone done,
       [run, first](bool again, OpDone d) {
         run->done = std::move(d);
         if (!again) return first(run);
+        for (const auto& f : run->files) {
+          if (f.stored || !asStream(f.source)) continue;
+          // Its bytes were sent and released: a stream cannot be posted a second time.
+          Error e = makeError(codes::kUrlExpired,
+                              "the upload policy expired while the stream \"" + f.name +
+                                  "\" was posted, and a stream cannot be sent twice: presign again and "
+                                  "upload it from the start (or give a file path or a Buffer)");
+          return endRun(run, e, nullptr);
+        }
         presign(run->ctx, run->api, run->ticket.txnId, [run](const Error& pe, EkaTicket& t) {
           if (!pe.code.empty()) return endRun(run, pe, nullptr);
           run->ticket = t;
