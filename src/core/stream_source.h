@@ -82,4 +82,24 @@ class StreamSource final : public Source {
 // The stream behind a source, or nullptr.
 StreamSource* asStream(const std::shared_ptr<Source>& s);
 
+// Keeps a stream's bytes from `offset` on for one scope (nothing for other sources). A flow
+// that starts a digest before handing the request that sends the same bytes to the engine
+// holds them across both calls: otherwise the digest, on another thread, may read ahead and
+// let bytes go before the request's transfer holds them.
+class StreamHoldScope {
+ public:
+  StreamHoldScope(const std::shared_ptr<Source>& source, uint64_t offset) : stream_(asStream(source)) {
+    if (stream_) hold_ = stream_->addHold(offset);
+  }
+  ~StreamHoldScope() {
+    if (stream_) stream_->removeHold(hold_);
+  }
+  StreamHoldScope(const StreamHoldScope&) = delete;
+  StreamHoldScope& operator=(const StreamHoldScope&) = delete;
+
+ private:
+  StreamSource* stream_;
+  int hold_ = 0;
+};
+
 }  // namespace uplift

@@ -140,6 +140,7 @@ void single(const std::shared_ptr<KoreRun>& run) {
   r.form.fileName = spec.fileName;
   r.form.fileContentType = spec.contentType;
   r.form.file = BodyRange{source, 0, source->size()};
+  StreamHoldScope hold(source, 0);  // until the POST's transfer holds the bytes itself
   ensureDigest(run);
   callJson(*ctx.engine, ctx.job, std::move(r), [run](const Error& e, JsonPtr doc, const HttpResponse& resp) {
     if (!e.code.empty()) {
@@ -317,6 +318,7 @@ void runComplete(const std::shared_ptr<KoreRun>& run) {
 }
 
 void runChunks(const std::shared_ptr<KoreRun>& run, std::vector<size_t> chunks) {
+  StreamHoldScope hold(run->source, 0);  // until the chunk batch holds the bytes itself
   ensureDigest(run);
   sendChunks(run->ctx, run->spec, run->sessionId, run->source, run->chunkSize, std::move(chunks), [run](const Error& e) {
     if (!e.code.empty()) return endRun(run, e, nullptr);
@@ -379,6 +381,7 @@ void koreUpload(const OpContext& ctx, const KoreSpec& spec, OpDone done) {
   std::shared_ptr<Source> source = specSource(spec, &err);
   if (!source) return done(err, nullptr);
   uint64_t chunk = spec.chunkSizeBytes;
+  StreamHoldScope hold(source, 0);  // until the chunk batch holds the bytes itself
   auto digest = startDigest(ctx, source);
   size_t count = static_cast<size_t>(partCount(source->size(), chunk));
   sendChunks(ctx, spec, spec.sessionId, source, chunk, chunkList(spec, count),
