@@ -11,7 +11,7 @@ import { resolveProxy } from './proxy';
 import { runNative, safeProgress } from './run';
 import { resolveSource, withStreamCause, type ResolvedSource, type UrlProbe } from './source';
 import {
-  checkBoolean, checkCommon, checkContentType, checkFunction, checkHeaders, checkInteger, checkKnownKeys, checkSource, checkString, checkUrl,
+  checkBoolean, checkCommon, checkContentType, checkFunction, checkHeaders, checkInteger, checkKnownKeys, checkPartUrls, checkSource, checkString, checkUrl,
   COMMON_KEYS, invalid, isPlainObject, statSource, type CommonOptions,
 } from './validate';
 
@@ -270,16 +270,7 @@ export async function postPresignedForm(
 /** @internal Checks a part list and lays the parts over a source of `size` bytes. */
 export function layoutParts(parts: unknown, size: number, partSizeBytes: number): { partNumber: number; url: string; offset: number; length: number }[] {
   if (!Array.isArray(parts) || parts.length === 0) throw invalid('parts', 'a non-empty array of { partNumber, url }', parts);
-  const seen = new Set<number>();
-  const checked = parts.map((p, i) => {
-    if (!isPlainObject(p)) throw invalid(`parts[${i}]`, 'an object { partNumber, url }', p);
-    const partNumber = checkInteger(`parts[${i}].partNumber`, p.partNumber, { min: 1, max: 10000 });
-    if (seen.has(partNumber)) {
-      throw new InvalidArgumentError(`parts[${i}].partNumber ${partNumber} appears twice; each part needs its own URL`, { field: `parts[${i}].partNumber`, received: String(partNumber) });
-    }
-    seen.add(partNumber);
-    return { partNumber, url: checkUrl(`parts[${i}].url`, p.url) };
-  });
+  const checked = checkPartUrls(parts);
   checked.sort((a, b) => a.partNumber - b.partNumber);
   const needed = size === 0 ? 1 : Math.ceil(size / partSizeBytes);
   if (checked.length !== needed) {

@@ -386,13 +386,32 @@ function checkUrlSource(field: string, v: Record<string, unknown>): NormalizedSo
     }
   }
   const out: NormalizedSource = { kind: 'url', url, headers };
+  addSourceMeta(field, v, out);
+  return out;
+}
+
+/** Copies the optional `size`, `name` and `contentType` of a stream or URL source onto `out`, checked. */
+function addSourceMeta(field: string, v: Record<string, unknown>, out: { size?: number; name?: string; contentType?: string }): void {
   if (v.size !== undefined) {
     if (!isSafeSize(v.size)) throw invalid(`${field}.size`, 'a byte count (an integer from 0 to 2^53 - 1)', v.size);
     out.size = v.size;
   }
   if (v.name !== undefined) out.name = checkString(`${field}.name`, v.name, { nonEmpty: true });
   if (v.contentType !== undefined) out.contentType = checkContentType(`${field}.contentType`, v.contentType);
-  return out;
+}
+
+/** A list of presigned parts `{ partNumber, url }` (already known to be an array), each number once. */
+export function checkPartUrls(parts: readonly unknown[]): { partNumber: number; url: string }[] {
+  const seen = new Set<number>();
+  return parts.map((p, i) => {
+    if (!isPlainObject(p)) throw invalid(`parts[${i}]`, 'an object { partNumber, url }', p);
+    const partNumber = checkInteger(`parts[${i}].partNumber`, p.partNumber, { min: 1, max: 10000 });
+    if (seen.has(partNumber)) {
+      throw new InvalidArgumentError(`parts[${i}].partNumber ${partNumber} appears twice; each part needs its own URL`, { field: `parts[${i}].partNumber`, received: String(partNumber) });
+    }
+    seen.add(partNumber);
+    return { partNumber, url: checkUrl(`parts[${i}].url`, p.url) };
+  });
 }
 
 function checkReadable(field: string, v: unknown): Readable {
@@ -414,12 +433,7 @@ export function checkSource(field: string, v: unknown): NormalizedSource {
   if (isPlainObject(v) && 'stream' in v) {
     checkKnownKeys(field, v, STREAM_KEYS);
     const out: NormalizedSource = { kind: 'stream', stream: checkReadable(`${field}.stream`, v.stream) };
-    if (v.size !== undefined) {
-      if (!isSafeSize(v.size)) throw invalid(`${field}.size`, 'a byte count (an integer from 0 to 2^53 - 1)', v.size);
-      out.size = v.size;
-    }
-    if (v.name !== undefined) out.name = checkString(`${field}.name`, v.name, { nonEmpty: true });
-    if (v.contentType !== undefined) out.contentType = checkContentType(`${field}.contentType`, v.contentType);
+    addSourceMeta(field, v, out);
     return out;
   }
   const e = invalid(field, SOURCE_EXPECTED, v);

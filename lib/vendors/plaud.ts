@@ -10,7 +10,7 @@ import { extensionOf } from '../content-type';
 import { InvalidArgumentError, RegionUnavailableError, TooLargeError, UrlExpiredError, UpliftError } from '../errors';
 import { checkJournal, fingerprintOf, Journal, type JournalOption } from '../journal';
 import { debug } from '../debug';
-import { checkEnum, checkInteger, checkSource, checkString, checkUrl, invalid, isPlainObject } from '../validate';
+import { checkEnum, checkInteger, checkPartUrls, checkSource, checkString, invalid, isPlainObject } from '../validate';
 import {
   checkBaseUrl, checkCall, checkClientEngine, checkClientOptions, checkSecret, checkUpload, construct, guard, nameOfSource,
   pickEngine, runTypedOp, withStreamingSources, type CallOptions, type Source, type VendorUploadOptions,
@@ -104,18 +104,7 @@ function checkTicket(v: unknown): PlaudTicket {
 }
 
 /** Each part of a ticket given to upload(): { partNumber, url }, each number once. */
-function checkTicketParts(parts: PlaudTicket['parts']): PlaudTicket['parts'] {
-  const seen = new Set<number>();
-  return parts.map((p, i) => {
-    if (!isPlainObject(p)) throw invalid(`parts[${i}]`, 'an object { partNumber, url }', p);
-    const partNumber = checkInteger(`parts[${i}].partNumber`, p.partNumber, { min: 1, max: 10000 });
-    if (seen.has(partNumber)) {
-      throw new InvalidArgumentError(`parts[${i}].partNumber ${partNumber} appears twice; each part needs its own URL`, { field: `parts[${i}].partNumber`, received: String(partNumber) });
-    }
-    seen.add(partNumber);
-    return { partNumber, url: checkUrl(`parts[${i}].url`, p.url) };
-  });
-}
+const checkTicketParts = (parts: PlaudTicket['parts']): PlaudTicket['parts'] => checkPartUrls(parts);
 
 function checkSent(v: unknown): PlaudSent {
   if (!isPlainObject(v)) throw invalid('sent', 'the object upload() answered: { parts, md5 }', v);
