@@ -7,7 +7,7 @@
 #include <mutex>
 
 #include "batch.h"
-#include "digest.h"
+#include "side_digest.h"
 #include "retry.h"
 #include "stream_source.h"
 
@@ -50,45 +50,6 @@ Error checkMd5Etag(const Headers& headers, const std::string& md5) {
                                           "): the stored object differs from the source");
 }
 
-// Joins the transfer side and the digest side of a single-body job.
-template <class Result>
-struct Join {
-  std::mutex mu;
-  int pending = 2;
-  Error err;
-  Result result;
-  std::string md5;
-  std::function<void(const Error&, Result&)> done;
-  std::shared_ptr<Source> source;
-  // Stops the digest when the transfer failed, without cancelling the job: a vendor flow
-  // may go on with the same job (e.g. re-presign an expired URL and PUT again).
-  std::shared_ptr<std::atomic<bool>> stopDigest = std::make_shared<std::atomic<bool>>(false);
-  Headers answerHeaders;  // of the successful answer, for the ETag check
-
-  // fromTransfer: the error (if any) came from the transfer side.
-  void arrive(const Error& e, const std::shared_ptr<Job>& job, bool fromTransfer) {
-    bool last = false;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!e.code.empty() && err.code.empty()) err = e;
-      last = --pending == 0;
-    }
-    if (!e.code.empty()) {
-      if (fromTransfer) {
-        stopDigest->store(true);
-        if (StreamSource* s = asStream(source)) s->wakeWaiters();  // a parked digest sees it
-      } else if (!stopDigest->load()) {
-        job->cancel(e);  // the source failed: stop the transfer too
-      }
-    }
-    if (!last) return;
-    if (err.code.empty() && source) err = source->checkUnchanged();
-    if (err.code.empty()) err = checkMd5Etag(answerHeaders, result.md5);
-    job->maybeEmitProgress(true);
-    done(err, result);
-  }
-};
-
 std::string xmlTag(const std::string& body, const std::string& tag) {
   size_t a = body.find("<" + tag + ">");
   if (a == std::string::npos) return "";
@@ -97,35 +58,26 @@ std::string xmlTag(const std::string& body, const std::string& tag) {
   return b == std::string::npos ? "" : decodeXmlEntities(body.substr(a, b - a));
 }
 
+// Ends a single-body job once its transfer and its digest have: the source checked unchanged
+// and the ETag against the MD5, a last progress event, then done.
 template <class Result>
-void startDigest(Engine& engine, const std::shared_ptr<Job>& job, const BodyRange& range,
-                 bool wanted, const std::shared_ptr<Join<Result>>& join) {
-  // A stream is always checked for its end (hash=false when no MD5 was asked for), so a
-  // stream longer than its size fails even when the request never reads it (size 0).
-  if ((!wanted && !asStream(range.source)) || !range.source) {
-    if (!range.source) join->result.md5 = "d41d8cd98f00b204e9800998ecf8427e";  // empty body
-    join->arrive(Error(), job, false);
-    return;
-  }
-  digestAsync(
-      engine, job, range,
-      [join, job, wanted](const Error& e, const std::string& md5) {
-        if (e.code.empty() && wanted) {
-          std::lock_guard<std::mutex> lock(join->mu);
-          join->result.md5 = md5;
-        }
-        join->arrive(e, job, false);
-      },
-      join->stopDigest, wanted);
+void endSingle(const std::shared_ptr<Job>& job, const std::shared_ptr<SideDigest>& digest,
+               const std::shared_ptr<Source>& source, const Error& e, std::shared_ptr<Result> result,
+               const Headers* answerHeaders, std::function<void(const Error&, Result&)> done) {
+  digest->transferEnded(e, [job, source, result, answerHeaders, done](const Error& de, const std::string& md5) {
+    Error err = de;
+    result->md5 = md5;
+    if (err.code.empty() && source) err = source->checkUnchanged();
+    if (err.code.empty() && answerHeaders) err = checkMd5Etag(*answerHeaders, md5);
+    job->maybeEmitProgress(true);
+    done(err, *result);
+  });
 }
 
 }  // namespace
 
 void putPresigned(Engine& engine, const std::shared_ptr<Job>& job, PutSpec spec,
                   std::function<void(const Error&, PutResult&)> done) {
-  auto join = std::make_shared<Join<PutResult>>();
-  join->done = std::move(done);
-  join->source = spec.body.source;
   job->setTotals(spec.body.length, 1);
   HttpRequest req;
   req.method = spec.method;
@@ -133,29 +85,27 @@ void putPresigned(Engine& engine, const std::shared_ptr<Job>& job, PutSpec spec,
   req.headers = spec.headers;
   req.body = spec.body;
   req.expectStatus = spec.expectStatus;
-  BodyRange range = spec.body;
-  engine.send(job, std::move(req), [join, job](const Error& e, HttpResponse& resp) {
-    if (e.code.empty()) {
-      std::lock_guard<std::mutex> lock(join->mu);
-      join->result.status = resp.status;
-      join->result.etag = resp.header("etag");
-      join->result.bytes = resp.bytesSent;
-      join->result.headers = resp.headers;
-      join->answerHeaders = resp.headers;
-      join->result.body = resp.body;
-      join->result.attempts = resp.attempts;
-      job->partDone();
-    }
-    join->arrive(e, job, true);
+  std::shared_ptr<Source> source = spec.body.source;
+  auto digest = SideDigest::make(engine, job, spec.body, spec.computeMd5);
+  digest->start([&] {
+    engine.send(job, std::move(req), [job, digest, source, done](const Error& e, HttpResponse& resp) {
+      auto result = std::make_shared<PutResult>();
+      if (e.code.empty()) {
+        result->status = resp.status;
+        result->etag = resp.header("etag");
+        result->bytes = resp.bytesSent;
+        result->headers = resp.headers;
+        result->body = resp.body;
+        result->attempts = resp.attempts;
+        job->partDone();
+      }
+      endSingle(job, digest, source, e, result, &result->headers, done);
+    });
   });
-  startDigest(engine, job, range, spec.computeMd5, join);
 }
 
 void postPresignedForm(Engine& engine, const std::shared_ptr<Job>& job, FormSpec spec,
                        std::function<void(const Error&, FormResult&)> done) {
-  auto join = std::make_shared<Join<FormResult>>();
-  join->done = std::move(done);
-  join->source = spec.form.file.source;
   job->setTotals(spec.form.file.length, 1);
   HttpRequest req;
   req.method = "POST";
@@ -164,61 +114,25 @@ void postPresignedForm(Engine& engine, const std::shared_ptr<Job>& job, FormSpec
   req.isForm = true;
   req.form = spec.form;
   req.expectStatus = spec.expectStatus;
-  BodyRange range = spec.form.file;
-  engine.send(job, std::move(req), [join, job](const Error& e, HttpResponse& resp) {
-    if (e.code.empty()) {
-      std::lock_guard<std::mutex> lock(join->mu);
-      join->result.status = resp.status;
-      join->result.bytes = resp.bytesSent;
-      join->result.body = resp.body;
-      join->result.attempts = resp.attempts;
-      join->result.location = resp.header("location");
-      if (join->result.location.empty()) join->result.location = xmlTag(resp.body, "Location");
-      job->partDone();
-    }
-    join->arrive(e, job, true);
+  std::shared_ptr<Source> source = spec.form.file.source;
+  auto digest = SideDigest::make(engine, job, spec.form.file, spec.computeMd5);
+  digest->start([&] {
+    engine.send(job, std::move(req), [job, digest, source, done](const Error& e, HttpResponse& resp) {
+      auto result = std::make_shared<FormResult>();
+      if (e.code.empty()) {
+        result->status = resp.status;
+        result->bytes = resp.bytesSent;
+        result->body = resp.body;
+        result->attempts = resp.attempts;
+        result->location = resp.header("location");
+        if (result->location.empty()) result->location = xmlTag(resp.body, "Location");
+        job->partDone();
+      }
+      // Form POSTs are not checked against the ETag (see checkMd5Etag).
+      endSingle(job, digest, source, e, result, nullptr, done);
+    });
   });
-  startDigest(engine, job, range, spec.computeMd5, join);
 }
-
-namespace {
-
-// Joins the parts batch and the whole-source digest of one multipart upload.
-struct PartsRun {
-  std::shared_ptr<Job> job;
-  std::shared_ptr<Source> source;
-  std::function<void(const Error&, PartsResult&)> done;
-
-  std::mutex mu;  // guards the three below
-  int pending = 2;
-  Error err;
-  PartsResult result;
-
-  void arrive(const Error& e) {
-    bool last;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (!e.code.empty() && err.code.empty()) err = e;
-      last = --pending == 0;
-    }
-    if (!e.code.empty()) job->cancel(e);  // the other side stops promptly
-    if (!last) return;
-    Error finalErr;
-    PartsResult finalResult;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (err.code.empty() && source) err = source->checkUnchanged();
-      std::sort(result.parts.begin(), result.parts.end(),
-                [](const PartEtag& a, const PartEtag& b) { return a.partNumber < b.partNumber; });
-      finalErr = err;
-      finalResult = result;
-    }
-    job->maybeEmitProgress(true);
-    done(finalErr, finalResult);
-  }
-};
-
-}  // namespace
 
 void uploadPresignedParts(Engine& engine, const std::shared_ptr<Job>& job, PartsSpec spec,
                           std::function<void(const Error&, PartsResult&)> done) {
@@ -232,10 +146,12 @@ void uploadPresignedParts(Engine& engine, const std::shared_ptr<Job>& job, Parts
   }
   job->setTotals(total, static_cast<uint32_t>(parts->size()));
 
-  auto run = std::make_shared<PartsRun>();
-  run->job = job;
-  run->source = spec.source;
-  run->done = std::move(done);
+  // Filled by the batch's items (on engine threads, concurrently).
+  struct Collected {
+    std::mutex mu;
+    PartsResult result;
+  };
+  auto run = std::make_shared<Collected>();
 
   BatchSpec b;
   b.count = parts->size();
@@ -255,7 +171,7 @@ void uploadPresignedParts(Engine& engine, const std::shared_ptr<Job>& job, Parts
     req.partNumber = p.partNumber;
     return req;
   };
-  b.onItem = [parts, run](size_t i, HttpResponse& resp) {
+  b.onItem = [parts, run, job](size_t i, HttpResponse& resp) {
     const PartSpec& p = (*parts)[i];
     std::string etag = resp.header("etag");
     if (etag.empty()) {
@@ -269,28 +185,32 @@ void uploadPresignedParts(Engine& engine, const std::shared_ptr<Job>& job, Parts
       run->result.parts.push_back(PartEtag{p.partNumber, etag});
       run->result.bytes += p.length;
     }
-    if (run->job->options().onPart) run->job->options().onPart(p.partNumber, etag);
+    if (job->options().onPart) job->options().onPart(p.partNumber, etag);
     return Error();
   };
-  runBatch(engine, job, std::move(b), [run](const Error& e, const BatchStats& stats) {
-    {
-      std::lock_guard<std::mutex> lock(run->mu);
-      run->result.retries = stats.retries;
-    }
-    run->arrive(e);
-  });
-  bool wanted = spec.computeMd5;
-  if (!wanted && !asStream(source)) return run->arrive(Error());
-  digestAsync(
-      engine, job, BodyRange{source, 0, source->size()},
-      [run, wanted](const Error& e, const std::string& md5) {
-        if (e.code.empty() && wanted) {
+  auto digest = SideDigest::make(engine, job, BodyRange{source, 0, source->size()}, spec.computeMd5);
+  digest->start([&] {
+    runBatch(engine, job, std::move(b), [run, job, digest, source, done](const Error& e, const BatchStats& stats) {
+      {
+        std::lock_guard<std::mutex> lock(run->mu);
+        run->result.retries = stats.retries;
+      }
+      digest->transferEnded(e, [run, job, source, done](const Error& de, const std::string& md5) {
+        Error err = de;
+        if (err.code.empty()) err = source->checkUnchanged();
+        PartsResult result;
+        {
           std::lock_guard<std::mutex> lock(run->mu);
-          run->result.md5 = md5;
+          result = run->result;
         }
-        run->arrive(e);
-      },
-      nullptr, wanted);
+        result.md5 = md5;
+        std::sort(result.parts.begin(), result.parts.end(),
+                  [](const PartEtag& x, const PartEtag& y) { return x.partNumber < y.partNumber; });
+        job->maybeEmitProgress(true);
+        done(err, result);
+      });
+    });
+  });
 }
 
 }  // namespace uplift

@@ -1,11 +1,11 @@
 // Eka: presign -> one form POST per file (bounded concurrency) -> re-presign once on expiry.
 #include "eka.h"
 
-#include <atomic>
 #include <mutex>
 
 #include "../batch.h"
 #include "../digest.h"
+#include "../side_digest.h"
 #include "../stream_source.h"
 #include "facts.h"
 #include "readers.h"
@@ -24,8 +24,7 @@ struct EkaFile {
   std::string md5;
   // A stream's bytes are read once: its digest runs beside its POST (started when the POST's
   // transfer holds the bytes), not after it like a file's or a buffer's.
-  bool digestStarted = false;
-  std::shared_ptr<std::atomic<bool>> stopDigest = std::make_shared<std::atomic<bool>>(false);
+  std::shared_ptr<SideDigest> digest;
 };
 
 struct EkaRun {
@@ -35,11 +34,11 @@ struct EkaRun {
   std::vector<EkaFile> files;
   int concurrency = static_cast<int>(facts::kEkaDefaultConcurrency);
   OpDone done;  // the current attempt's
-  std::mutex mu;  // guards files[].stored / md5 / digestStarted and the round state below
+  std::mutex mu;  // guards files[].stored / md5 / digest and the round state below
   // A round (one batch of POSTs) ends when its batch and the stream digests it started ended.
   bool batchEnded = false;
-  bool roundClosed = false;
-  size_t digestsRunning = 0;
+  std::vector<size_t> roundDigests;  // the stream files whose digest this round started
+  size_t digestsOpen = 0;            // of those, the ones whose join has not ended yet
   Error batchErr, digestErr;
 };
 
@@ -111,14 +110,12 @@ void digestThenFinish(const std::shared_ptr<EkaRun>& run, size_t i) {
               });
 }
 
-// Ends the round once its batch and its stream digests have all ended: a digest's error
+// Ends the round once its batch and its stream digests have all ended: a digest's own error
 // (e.g. a stream longer or shorter than its size) wins over the batch's, which it caused.
-void roundMaybeEnded(const std::shared_ptr<EkaRun>& run) {
+void roundEnded(const std::shared_ptr<EkaRun>& run) {
   Error e;
   {
     std::lock_guard<std::mutex> lock(run->mu);
-    if (!run->batchEnded || run->digestsRunning > 0 || run->roundClosed) return;
-    run->roundClosed = true;
     e = run->digestErr.code.empty() ? run->batchErr : run->digestErr;
   }
   if (e.code.empty()) return digestThenFinish(run, 0);
@@ -130,35 +127,56 @@ void roundMaybeEnded(const std::shared_ptr<EkaRun>& run) {
 void startStreamDigest(const std::shared_ptr<EkaRun>& run, size_t i) {
   EkaFile& f = run->files[i];
   if (!asStream(f.source)) return;
+  std::shared_ptr<SideDigest> d;
   {
     std::lock_guard<std::mutex> lock(run->mu);
-    if (f.digestStarted || run->batchEnded) return;
-    f.digestStarted = true;
-    ++run->digestsRunning;
+    if (f.digest || run->batchEnded) return;
+    d = f.digest = SideDigest::make(*run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()}, true);
+    run->roundDigests.push_back(i);
   }
-  std::shared_ptr<std::atomic<bool>> stop = f.stopDigest;
-  digestAsync(
-      *run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()},
-      [run, i, stop](const Error& e, const std::string& md5) {
-        bool failed = !e.code.empty() && !stop->load();  // a stopped digest's error is not news
-        {
-          std::lock_guard<std::mutex> lock(run->mu);
-          if (e.code.empty()) run->files[i].md5 = md5;
-          if (failed && run->digestErr.code.empty()) run->digestErr = e;
-          --run->digestsRunning;
-        }
-        if (failed) run->ctx.job->cancel(e);  // the source failed: stop the POSTs too
-        roundMaybeEnded(run);
-      },
-      stop, true);
+  d->start(nullptr);
+}
+
+// The batch of the round ended with e: each stream digest it started is joined with its
+// file's POST (stopped when that POST was not stored), then the round ends.
+void batchEnded(const std::shared_ptr<EkaRun>& run, const Error& e) {
+  std::vector<std::pair<size_t, std::shared_ptr<SideDigest>>> joins;
+  {
+    std::lock_guard<std::mutex> lock(run->mu);
+    run->batchEnded = true;
+    run->batchErr = e;
+    for (size_t i : run->roundDigests) joins.emplace_back(i, run->files[i].digest);
+    run->roundDigests.clear();
+    run->digestsOpen = joins.size();
+  }
+  if (joins.empty()) return roundEnded(run);
+  for (auto& join : joins) {
+    size_t i = join.first;
+    std::shared_ptr<SideDigest> d = join.second;
+    Error postErr;
+    {
+      std::lock_guard<std::mutex> lock(run->mu);
+      if (!run->files[i].stored) postErr = e.code.empty() ? makeError(codes::kInternal, "a file was not stored") : e;
+    }
+    d->transferEnded(postErr, [run, i, d](const Error& de, const std::string& md5) {
+      bool last;
+      {
+        std::lock_guard<std::mutex> lock(run->mu);
+        if (de.code.empty()) run->files[i].md5 = md5;
+        if (d->sourceFailed() && run->digestErr.code.empty()) run->digestErr = de;
+        last = --run->digestsOpen == 0;
+      }
+      if (last) roundEnded(run);
+    });
+  }
 }
 
 void sendPending(const std::shared_ptr<EkaRun>& run) {
   {
     std::lock_guard<std::mutex> lock(run->mu);
     run->batchEnded = false;
-    run->roundClosed = false;
     run->batchErr = Error();
+    run->digestErr = Error();
   }
   std::vector<size_t> pending;
   uint64_t total = 0;
@@ -196,25 +214,8 @@ void sendPending(const std::shared_ptr<EkaRun>& run) {
   };
   // An expired policy fails every file in flight: let them end, then re-presign and resend.
   b.cancelJobOnFailure = false;
-  runBatch(*run->ctx.engine, run->ctx.job, std::move(b), [run](const Error& e, const BatchStats&) {
-    std::vector<StreamSource*> wake;
-    {
-      std::lock_guard<std::mutex> lock(run->mu);
-      run->batchEnded = true;
-      run->batchErr = e;
-      // A failed round stops the digests of streams not stored (their POST ended); a parked
-      // digest sees the stop only when woken.
-      if (!e.code.empty()) {
-        for (auto& f : run->files) {
-          if (!f.digestStarted || f.stored) continue;
-          f.stopDigest->store(true);
-          if (StreamSource* st = asStream(f.source)) wake.push_back(st);
-        }
-      }
-    }
-    for (StreamSource* st : wake) st->wakeWaiters();
-    roundMaybeEnded(run);
-  });
+  runBatch(*run->ctx.engine, run->ctx.job, std::move(b),
+           [run](const Error& e, const BatchStats&) { batchEnded(run, e); });
 }
 
 // Sends the files not yet stored; an expired policy is presigned again once for the same

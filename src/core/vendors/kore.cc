@@ -1,13 +1,10 @@
 // Kore: single POST, or session start -> chunks -> complete.
 #include "kore.h"
 
-#include <atomic>
-#include <mutex>
 
 #include "../batch.h"
-#include "../digest.h"
 #include "../parts_math.h"
-#include "../stream_source.h"
+#include "../side_digest.h"
 #include "facts.h"
 #include "readers.h"
 #include "vendor_call.h"
@@ -40,59 +37,16 @@ std::shared_ptr<Source> specSource(const KoreSpec& spec, Error* err) {
   return spec.source;
 }
 
-// Adds md5 (digest on the worker thread) and bytes to a result.
-// The whole source's MD5, computed beside the upload from its start (a stream is hashed
-// as its bytes arrive, before they are released).
-struct SideDigest {
-  std::mutex mu;  // guards the four below
-  bool ready = false;
-  Error err;
-  std::string md5;
-  std::function<void()> waiting;
-  std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
-};
-
-std::shared_ptr<SideDigest> startDigest(const OpContext& ctx, const std::shared_ptr<Source>& source) {
-  auto d = std::make_shared<SideDigest>();
-  digestAsync(
-      *ctx.engine, ctx.job, BodyRange{source, 0, source->size()},
-      [d](const Error& e, const std::string& md5) {
-        std::function<void()> w;
-        {
-          std::lock_guard<std::mutex> lock(d->mu);
-          d->ready = true;
-          d->err = e;
-          d->md5 = md5;
-          w = std::move(d->waiting);
-        }
-        if (w) w();
-      },
-      d->stop);
-  return d;
-}
-
-// Adds bytes and md5 to out once the digest is ready; stops the digest on failure.
+// Adds bytes and md5 (the whole source's, taken beside the upload: see SideDigest) to out
+// once the digest has ended too, or passes the error on.
 void withDigest(const std::shared_ptr<SideDigest>& d, const std::shared_ptr<Source>& source, const Error& e,
                 JsonPtr out, OpDone done) {
-  if (!e.code.empty()) {
-    d->stop->store(true);
-    if (StreamSource* s = asStream(source)) s->wakeWaiters();  // a parked digest sees it
-    return done(e, nullptr);
-  }
-  auto finish = [d, source, out, done] {
-    if (!d->err.code.empty()) return done(d->err, nullptr);
+  d->transferEnded(e, [source, out, done](const Error& de, const std::string& md5) {
+    if (!de.code.empty()) return done(de, nullptr);
     put(*out, *out, "bytes", source->size());
-    put(*out, *out, "md5", d->md5);
+    put(*out, *out, "md5", md5);
     done(Error(), out);
-  };
-  {
-    std::lock_guard<std::mutex> lock(d->mu);
-    if (!d->ready) {
-      d->waiting = finish;
-      return;
-    }
-  }
-  finish();
+  });
 }
 
 // One uploadFile run, step by step: [single POST -> (413) ->] [session start ->] chunks ->
@@ -112,9 +66,12 @@ struct KoreRun {
 
 void runSession(const std::shared_ptr<KoreRun>& run);
 
-// The digest starts right before the first bytes go (a stream's window is held from then).
-void ensureDigest(const std::shared_ptr<KoreRun>& run) {
-  if (!run->digest) run->digest = startDigest(run->ctx, run->source);
+// Hands the first request(s) of the run to the engine with the whole source's digest
+// started beside them; a later step (the chunks after a 413) finds the digest running.
+void sendWithDigest(const std::shared_ptr<KoreRun>& run, const std::function<void()>& send) {
+  if (run->digest) return send();
+  run->digest = SideDigest::make(*run->ctx.engine, run->ctx.job, BodyRange{run->source, 0, run->source->size()}, true);
+  run->digest->start(send);
 }
 
 // Ends the run: bytes and md5 added to out once the digest is ready (or the error passed on).
@@ -123,7 +80,25 @@ void endRun(const std::shared_ptr<KoreRun>& run, const Error& e, JsonPtr out) {
   withDigest(run->digest, run->source, e, out, run->done);
 }
 
-// One multipart POST; a 413 (the vendor's limit is lower than ours) goes chunked, once.
+// The single POST's answer: a 413 (the vendor's limit is lower than ours) goes chunked, once.
+void singleAnswered(const std::shared_ptr<KoreRun>& run, const Error& e, JsonPtr doc, const HttpResponse& resp) {
+  if (!e.code.empty()) {
+    if (resp.status == 413 && !run->fellBack && !run->source->isStream() && !run->ctx.job->cancelled()) {
+      run->fellBack = true;
+      return runSession(run);
+    }
+    return endRun(run, e, nullptr);
+  }
+  run->ctx.job->partDone();
+  readFileAnswer("upload", doc, [run](const Error& re, JsonPtr out) {
+    if (!re.code.empty()) return endRun(run, re, nullptr);
+    put(*out, *out, "mode", std::string("single"));
+    put(*out, *out, "chunks", 1);
+    endRun(run, Error(), out);
+  });
+}
+
+// One multipart POST of the whole file.
 void single(const std::shared_ptr<KoreRun>& run) {
   const OpContext& ctx = run->ctx;
   const KoreSpec& spec = run->spec;
@@ -140,22 +115,9 @@ void single(const std::shared_ptr<KoreRun>& run) {
   r.form.fileName = spec.fileName;
   r.form.fileContentType = spec.contentType;
   r.form.file = BodyRange{source, 0, source->size()};
-  StreamHoldScope hold(source, 0);  // until the POST's transfer holds the bytes itself
-  ensureDigest(run);
-  callJson(*ctx.engine, ctx.job, std::move(r), [run](const Error& e, JsonPtr doc, const HttpResponse& resp) {
-    if (!e.code.empty()) {
-      if (resp.status == 413 && !run->fellBack && !run->source->isStream() && !run->ctx.job->cancelled()) {
-        run->fellBack = true;
-        return runSession(run);
-      }
-      return endRun(run, e, nullptr);
-    }
-    run->ctx.job->partDone();
-    readFileAnswer("upload", doc, [run](const Error& re, JsonPtr out) {
-      if (!re.code.empty()) return endRun(run, re, nullptr);
-      put(*out, *out, "mode", std::string("single"));
-      put(*out, *out, "chunks", 1);
-      endRun(run, Error(), out);
+  sendWithDigest(run, [&] {
+    callJson(*ctx.engine, ctx.job, std::move(r), [run](const Error& e, JsonPtr doc, const HttpResponse& resp) {
+      singleAnswered(run, e, doc, resp);
     });
   });
 }
@@ -318,11 +280,11 @@ void runComplete(const std::shared_ptr<KoreRun>& run) {
 }
 
 void runChunks(const std::shared_ptr<KoreRun>& run, std::vector<size_t> chunks) {
-  StreamHoldScope hold(run->source, 0);  // until the chunk batch holds the bytes itself
-  ensureDigest(run);
-  sendChunks(run->ctx, run->spec, run->sessionId, run->source, run->chunkSize, std::move(chunks), [run](const Error& e) {
-    if (!e.code.empty()) return endRun(run, e, nullptr);
-    runComplete(run);
+  sendWithDigest(run, [&] {
+    sendChunks(run->ctx, run->spec, run->sessionId, run->source, run->chunkSize, std::move(chunks), [run](const Error& e) {
+      if (!e.code.empty()) return endRun(run, e, nullptr);
+      runComplete(run);
+    });
   });
 }
 
@@ -381,15 +343,16 @@ void koreUpload(const OpContext& ctx, const KoreSpec& spec, OpDone done) {
   std::shared_ptr<Source> source = specSource(spec, &err);
   if (!source) return done(err, nullptr);
   uint64_t chunk = spec.chunkSizeBytes;
-  StreamHoldScope hold(source, 0);  // until the chunk batch holds the bytes itself
-  auto digest = startDigest(ctx, source);
   size_t count = static_cast<size_t>(partCount(source->size(), chunk));
-  sendChunks(ctx, spec, spec.sessionId, source, chunk, chunkList(spec, count),
-             [source, count, digest, done](const Error& e) {
-               auto res = std::make_shared<Json>(rapidjson::kObjectType);
-               put(*res, *res, "chunks", static_cast<uint64_t>(count));
-               withDigest(digest, source, e, res, done);
-             });
+  auto digest = SideDigest::make(*ctx.engine, ctx.job, BodyRange{source, 0, source->size()}, true);
+  digest->start([&] {
+    sendChunks(ctx, spec, spec.sessionId, source, chunk, chunkList(spec, count),
+               [source, count, digest, done](const Error& e) {
+                 auto res = std::make_shared<Json>(rapidjson::kObjectType);
+                 put(*res, *res, "chunks", static_cast<uint64_t>(count));
+                 withDigest(digest, source, e, res, done);
+               });
+  });
 }
 
 void koreComplete(const OpContext& ctx, const KoreSpec& spec, OpDone done) {
