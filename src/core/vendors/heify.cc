@@ -115,38 +115,86 @@ HeifyIds idsOf(const Json& ticket) {
   return ids;
 }
 
-// PUT source to the ticket's URL with Content-Type and the signed metadata headers.
-void putTicket(const OpContext& c, const std::string& url, const HeifyIds& ids, const std::shared_ptr<Source>& source,
-               const std::string& contentType, const char* errCode,
-               std::function<void(const Error&, PutResult&)> done) {
-  PutSpec ps;
-  ps.url = url;
-  ps.headers = {{"Content-Type", contentType}};
-  Error me = metaHeaders(ps.url, ids, errCode, &ps.headers);
-  if (!me.code.empty()) {
-    PutResult none;
-    return done(me, none);
-  }
-  ps.body = BodyRange{source, 0, source->size()};
-  putPresigned(*c.engine, c.job, std::move(ps), std::move(done));
+// One run, step by step: [request-upload-url ->] headers (the signed meta ones) -> PUT -> finish.
+// uploadFile starts at request-upload-url (its URL lives 5 minutes, so it is asked for right
+// before the PUT, and an expired one starts a new attempt from there); upload() starts at the
+// headers with the URL and ids the caller gives. Steps run one after another; only the step
+// running touches the run.
+struct HeifyRun {
+  OpContext ctx;
+  HeifyPresignSpec presign;  // uploadFile only
+  std::shared_ptr<Source> source;
+  std::string contentType;
+  std::string uploadUrl;     // the current ticket's
+  HeifyIds ids;              // the current ticket's: the meta headers' values
+  Headers putHeaders;        // Content-Type and the signed x-amz-meta-* (headersStep)
+  // uploadFile: the presign answer, which the result extends with {bytes, md5}; upload():
+  // null, the result is {status, etag, bytes, md5}.
+  JsonPtr ticket;
+  // A signed header without a value: a bad answer from Heify (uploadFile) or a bad ticket
+  // from the caller (upload()).
+  const char* missingHeaderCode = codes::kBadResponse;
+  OpDone done;               // the current attempt's
+};
+
+// Calls the current attempt's done once, releasing it (it may hold the run: no cycle is left).
+void endRun(const std::shared_ptr<HeifyRun>& run, const Error& e, JsonPtr out) {
+  OpDone d = std::move(run->done);
+  run->done = nullptr;
+  if (d) d(e, std::move(out));
 }
 
-// Request a URL right before the PUT (it lives 5 minutes), then PUT the whole file.
-void presignAndPut(const OpContext& c, const HeifyUploadFileSpec& spec, OpDone done) {
-  presign(c, spec.presign, [c, source = spec.source, contentType = spec.contentType, done](const Error& e, JsonPtr ticket) {
-    if (!e.code.empty()) return done(e, nullptr);
-    putTicket(c, stringOr(*ticket, "uploadUrl"), idsOf(*ticket), source, contentType, codes::kBadResponse, [ticket, done](const Error& pe, PutResult& r) {
-      if (!pe.code.empty()) return done(pe, nullptr);
-      put(*ticket, *ticket, "bytes", r.bytes);
-      put(*ticket, *ticket, "md5", r.md5);
-      done(Error(), ticket);
-    });
+void finishRun(const std::shared_ptr<HeifyRun>& run, const PutResult& r) {
+  JsonPtr out = run->ticket;
+  if (!out) {
+    out = std::make_shared<Json>(rapidjson::kObjectType);
+    put(*out, *out, "status", static_cast<uint64_t>(r.status));
+    put(*out, *out, "etag", r.etag);
+  }
+  put(*out, *out, "bytes", r.bytes);
+  put(*out, *out, "md5", r.md5);
+  endRun(run, Error(), out);
+}
+
+// The whole source to the ticket's URL with the headers headersStep chose.
+void putStep(const std::shared_ptr<HeifyRun>& run) {
+  PutSpec ps;
+  ps.url = run->uploadUrl;
+  ps.headers = run->putHeaders;
+  ps.body = BodyRange{run->source, 0, run->source->size()};
+  putPresigned(*run->ctx.engine, run->ctx.job, std::move(ps), [run](const Error& pe, PutResult& r) {
+    if (!pe.code.empty()) return endRun(run, pe, nullptr);
+    finishRun(run, r);
   });
 }
 
-}  // namespace
+// Content-Type and the meta headers the URL signs; a signed header without a value ends the
+// run before any byte is sent.
+void headersStep(const std::shared_ptr<HeifyRun>& run) {
+  run->putHeaders = {{"Content-Type", run->contentType}};
+  Error me = metaHeaders(run->uploadUrl, run->ids, run->missingHeaderCode, &run->putHeaders);
+  if (!me.code.empty()) return endRun(run, me, nullptr);
+  putStep(run);
+}
 
-namespace {
+void requestUrlStep(const std::shared_ptr<HeifyRun>& run) {
+  presign(run->ctx, run->presign, [run](const Error& e, JsonPtr ticket) {
+    if (!e.code.empty()) return endRun(run, e, nullptr);
+    run->ticket = ticket;
+    run->uploadUrl = stringOr(*ticket, "uploadUrl");
+    run->ids = idsOf(*ticket);
+    headersStep(run);
+  });
+}
+
+std::shared_ptr<HeifyRun> newRun(const OpContext& ctx, const std::shared_ptr<Source>& source,
+                                 const std::string& contentType) {
+  auto run = std::make_shared<HeifyRun>();
+  run->ctx = ctx;
+  run->source = source;
+  run->contentType = contentType;
+  return run;
+}
 
 Error noSource() {
   Error e = makeError(codes::kInvalidArgument, "source missing: pass the file's bytes");
@@ -158,25 +206,26 @@ Error noSource() {
 
 void heifyUploadFile(const OpContext& ctx, const HeifyUploadFileSpec& spec, OpDone done) {
   if (!spec.source) return done(noSource(), nullptr);
-  OpContext c = ctx;
+  std::shared_ptr<HeifyRun> run = newRun(ctx, spec.source, spec.contentType);
+  run->presign = spec.presign;
   // a URL that expired before the PUT finished is requested again once and the file re-sent
   presignAgainOnce(
-      ctx.job, [c, spec](bool, OpDone d) { presignAndPut(c, spec, std::move(d)); },
+      ctx.job,
+      [run](bool, OpDone d) {
+        run->done = std::move(d);
+        requestUrlStep(run);
+      },
       "requested a new URL once; it expired too", std::move(done));
 }
 
 void heifyUpload(const OpContext& ctx, const HeifyUploadSpec& spec, OpDone done) {
   if (!spec.source) return done(noSource(), nullptr);
-  putTicket(ctx, spec.uploadUrl, spec.ids, spec.source, spec.contentType,
-            codes::kInvalidArgument, [done](const Error& e, PutResult& r) {
-              if (!e.code.empty()) return done(e, nullptr);
-              auto out = std::make_shared<Json>(rapidjson::kObjectType);
-              put(*out, *out, "status", static_cast<uint64_t>(r.status));
-              put(*out, *out, "etag", r.etag);
-              put(*out, *out, "bytes", r.bytes);
-              put(*out, *out, "md5", r.md5);
-              done(Error(), out);
-            });
+  std::shared_ptr<HeifyRun> run = newRun(ctx, spec.source, spec.contentType);
+  run->uploadUrl = spec.uploadUrl;
+  run->ids = spec.ids;
+  run->missingHeaderCode = codes::kInvalidArgument;
+  run->done = std::move(done);
+  headersStep(run);
 }
 
 }  // namespace uplift::vendors

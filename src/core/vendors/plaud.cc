@@ -20,6 +20,23 @@ Headers auth(const PlaudApi& api) {
   return {{"Authorization", "Bearer " + api.token}};
 }
 
+// Adds key: [{<numberKey>: partNumber, <valueKey>: part.*value}, ...] to doc, in the order
+// given. Each caller names its wire format: the complete request's part_list
+// ({PartNumber, ETag}), the result's parts ({partNumber, etag}), presign's parts
+// ({partNumber, url}).
+template <class Part>
+void putPartList(Json& doc, const char* key, const std::vector<Part>& parts, const char* numberKey,
+                 const char* valueKey, std::string Part::*value) {
+  rapidjson::Value list(rapidjson::kArrayType);
+  for (const Part& p : parts) {
+    rapidjson::Value item(rapidjson::kObjectType);
+    put(doc, item, numberKey, p.partNumber);
+    put(doc, item, valueKey, p.*value);
+    list.PushBack(item, doc.GetAllocator());
+  }
+  doc.AddMember(rapidjson::Value(key, doc.GetAllocator()).Move(), list, doc.GetAllocator());
+}
+
 void presign(const OpContext& ctx, const PlaudApi& api, uint64_t fileSize, const std::string& fileType,
              std::function<void(const Error&, PlaudTicket&)> done) {
   Json body(rapidjson::kObjectType);
@@ -46,14 +63,7 @@ void complete(const OpContext& ctx, const PlaudApi& api, const std::string& file
   Json body(rapidjson::kObjectType);
   put(body, body, "file_id", fileId);
   put(body, body, "upload_id", uploadId);
-  rapidjson::Value list(rapidjson::kArrayType);
-  for (const auto& p : parts) {
-    rapidjson::Value item(rapidjson::kObjectType);
-    put(body, item, "PartNumber", p.partNumber);
-    put(body, item, "ETag", p.etag);
-    list.PushBack(item, body.GetAllocator());
-  }
-  body.AddMember("part_list", list, body.GetAllocator());
+  putPartList(body, "part_list", parts, "PartNumber", "ETag", &PartEtag::etag);
   put(body, body, "filetype", fileType);
   put(body, body, "file_md5", md5);
   VendorRequest r;
@@ -155,14 +165,7 @@ void plaudPresign(const OpContext& ctx, const PlaudPresignSpec& spec, OpDone don
             put(*out, *out, "fileId", t.fileId);
             put(*out, *out, "uploadId", t.uploadId);
             put(*out, *out, "chunkSizeBytes", t.chunkSize);
-            rapidjson::Value parts(rapidjson::kArrayType);
-            for (const auto& p : t.parts) {
-              rapidjson::Value item(rapidjson::kObjectType);
-              put(*out, item, "partNumber", p.partNumber);
-              put(*out, item, "url", p.url);
-              parts.PushBack(item, out->GetAllocator());
-            }
-            out->AddMember("parts", parts, out->GetAllocator());
+            putPartList(*out, "parts", t.parts, "partNumber", "url", &PartSpec::url);
             done(Error(), out);
           });
 }
@@ -223,17 +226,6 @@ std::vector<PartEtag> allParts(const PlaudRun& run, const PartsResult& sent) {
   return all;
 }
 
-void putParts(Json& out, const std::vector<PartEtag>& all) {
-  rapidjson::Value parts(rapidjson::kArrayType);
-  for (const auto& p : all) {
-    rapidjson::Value item(rapidjson::kObjectType);
-    put(out, item, "partNumber", p.partNumber);
-    put(out, item, "etag", p.etag);
-    parts.PushBack(item, out.GetAllocator());
-  }
-  out.AddMember("parts", parts, out.GetAllocator());
-}
-
 void finishRun(const std::shared_ptr<PlaudRun>& run, const PartsResult& sent) {
   std::vector<PartEtag> all = allParts(*run, sent);
   std::string md5 = sent.md5;
@@ -241,7 +233,7 @@ void finishRun(const std::shared_ptr<PlaudRun>& run, const PartsResult& sent) {
   complete(run->ctx, run->api, run->ticket.fileId, run->ticket.uploadId, all, run->fileType, md5,
            [all, md5, bytes, done = run->done](const Error& ce, JsonPtr out) {
              if (!ce.code.empty()) return done(ce, nullptr);
-             putParts(*out, all);
+             putPartList(*out, "parts", all, "partNumber", "etag", &PartEtag::etag);
              put(*out, *out, "md5", md5);
              put(*out, *out, "bytes", bytes);
              done(Error(), out);
@@ -268,7 +260,7 @@ void sendParts(const std::shared_ptr<PlaudRun>& run) {
     }
     if (run->completeAfter) return finishRun(run, pr);
     auto out = std::make_shared<Json>(rapidjson::kObjectType);
-    putParts(*out, allParts(*run, pr));
+    putPartList(*out, "parts", allParts(*run, pr), "partNumber", "etag", &PartEtag::etag);
     put(*out, *out, "md5", pr.md5);
     put(*out, *out, "bytes", pr.bytes);
     run->done(Error(), out);

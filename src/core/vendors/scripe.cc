@@ -67,32 +67,64 @@ void scripePresign(const OpContext& ctx, const ScripePresignSpec& spec, OpDone d
 
 namespace {
 
-// Presign, check the cap, PUT (the whole file; Scripe mints a fresh single-PUT URL per call).
-void presignAndPut(const OpContext& c, const ScripePresignSpec& spec, const std::shared_ptr<Source>& source,
-                   OpDone done) {
-  presign(c, spec,
-          [c, source, done](const Error& e, ScripeUpload& u) {
-            if (!e.code.empty()) return done(e, nullptr);
-            if (u.maxSizeBytes > 0 && source->size() > u.maxSizeBytes) {
-              Error big = makeError(codes::kTooLarge,
-                                    "the file has " + std::to_string(source->size()) +
-                                        " bytes but Scripe signed the upload for at most " +
-                                        std::to_string(u.maxSizeBytes));
-              return done(big, nullptr);
-            }
-            PutSpec ps;
-            ps.url = u.uploadUrl;
-            ps.method = u.method.empty() ? "PUT" : u.method;
-            ps.headers = {{"Content-Type", u.contentType}};
-            ps.body = BodyRange{source, 0, source->size()};
-            putPresigned(*c.engine, c.job, std::move(ps), [u, done](const Error& pe, PutResult& r) {
-              if (!pe.code.empty()) return done(pe, nullptr);
-              JsonPtr out = toJson(u, "uploadId");
-              put(*out, *out, "bytes", r.bytes);
-              put(*out, *out, "md5", r.md5);
-              done(Error(), out);
-            });
-          });
+// One uploadFile attempt, step by step: presign -> check the cap -> PUT -> finish (Scripe
+// mints a fresh single-PUT URL per presign, so an expired URL starts a new attempt from
+// presign). Steps run one after another; only the step running touches the run.
+struct ScripeRun {
+  OpContext ctx;
+  ScripePresignSpec spec;
+  std::shared_ptr<Source> source;
+  ScripeUpload upload;  // the current attempt's presign answer
+  OpDone done;          // the current attempt's
+};
+
+// Calls the current attempt's done once, releasing it (it holds the run: no cycle is left).
+void endRun(const std::shared_ptr<ScripeRun>& run, const Error& e, JsonPtr out) {
+  OpDone d = std::move(run->done);
+  run->done = nullptr;
+  if (d) d(e, std::move(out));
+}
+
+void finishRun(const std::shared_ptr<ScripeRun>& run, const PutResult& r) {
+  JsonPtr out = toJson(run->upload, "uploadId");
+  put(*out, *out, "bytes", r.bytes);
+  put(*out, *out, "md5", r.md5);
+  endRun(run, Error(), out);
+}
+
+// The whole file to the presigned URL with exactly the signed Content-Type.
+void putStep(const std::shared_ptr<ScripeRun>& run) {
+  const ScripeUpload& u = run->upload;
+  PutSpec ps;
+  ps.url = u.uploadUrl;
+  ps.method = u.method.empty() ? "PUT" : u.method;
+  ps.headers = {{"Content-Type", u.contentType}};
+  ps.body = BodyRange{run->source, 0, run->source->size()};
+  putPresigned(*run->ctx.engine, run->ctx.job, std::move(ps), [run](const Error& pe, PutResult& r) {
+    if (!pe.code.empty()) return endRun(run, pe, nullptr);
+    finishRun(run, r);
+  });
+}
+
+// A file larger than the cap Scripe signed is refused before any byte is sent.
+void checkCapStep(const std::shared_ptr<ScripeRun>& run) {
+  const ScripeUpload& u = run->upload;
+  uint64_t size = run->source->size();
+  if (u.maxSizeBytes > 0 && size > u.maxSizeBytes) {
+    Error big = makeError(codes::kTooLarge, "the file has " + std::to_string(size) +
+                                                " bytes but Scripe signed the upload for at most " +
+                                                std::to_string(u.maxSizeBytes));
+    return endRun(run, big, nullptr);
+  }
+  putStep(run);
+}
+
+void presignStep(const std::shared_ptr<ScripeRun>& run) {
+  presign(run->ctx, run->spec, [run](const Error& e, ScripeUpload& u) {
+    if (!e.code.empty()) return endRun(run, e, nullptr);
+    run->upload = u;
+    checkCapStep(run);
+  });
 }
 
 }  // namespace
@@ -103,9 +135,16 @@ void scripeUploadFile(const OpContext& ctx, const ScripeUploadFileSpec& spec, Op
     e.field = "source";
     return done(e, nullptr);
   }
-  OpContext c = ctx;
+  auto run = std::make_shared<ScripeRun>();
+  run->ctx = ctx;
+  run->spec = spec.presign;
+  run->source = spec.source;
   presignAgainOnce(
-      ctx.job, [c, spec](bool, OpDone d) { presignAndPut(c, spec.presign, spec.source, std::move(d)); },
+      ctx.job,
+      [run](bool, OpDone d) {
+        run->done = std::move(d);
+        presignStep(run);
+      },
       "presigned again once; the new URL expired too", std::move(done));
 }
 
