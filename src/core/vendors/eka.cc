@@ -71,11 +71,9 @@ JsonPtr ticketJson(const EkaTicket& t) {
   return out;
 }
 
-// Calls the current attempt's done once, releasing it (it holds the run: no cycle is left).
+// Ends the current attempt (once; see endAttempt).
 void endRun(const std::shared_ptr<EkaRun>& run, const Error& e, JsonPtr out) {
-  OpDone d = std::move(run->done);
-  run->done = nullptr;
-  if (d) d(e, std::move(out));
+  endAttempt(run->done, e, std::move(out));
 }
 
 void finish(const std::shared_ptr<EkaRun>& run) {

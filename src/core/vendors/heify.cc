@@ -137,11 +137,9 @@ struct HeifyRun {
   OpDone done;               // the current attempt's
 };
 
-// Calls the current attempt's done once, releasing it (it may hold the run: no cycle is left).
+// Ends the current attempt (once; see endAttempt).
 void endRun(const std::shared_ptr<HeifyRun>& run, const Error& e, JsonPtr out) {
-  OpDone d = std::move(run->done);
-  run->done = nullptr;
-  if (d) d(e, std::move(out));
+  endAttempt(run->done, e, std::move(out));
 }
 
 void finishRun(const std::shared_ptr<HeifyRun>& run, const PutResult& r) {

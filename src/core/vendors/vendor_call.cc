@@ -177,4 +177,10 @@ void callJson(Engine& engine, const std::shared_ptr<Job>& job, VendorRequest vr,
   });
 }
 
+void endAttempt(OpDone& held, const Error& e, JsonPtr out) {
+  OpDone d = std::move(held);
+  held = nullptr;
+  if (d) d(e, std::move(out));
+}
+
 }  // namespace uplift::vendors

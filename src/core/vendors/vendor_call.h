@@ -53,6 +53,11 @@ Error badResponse(const char* vendor, const char* step, const std::string& what)
 using Attempt = std::function<void(bool again, OpDone done)>;
 void presignAgainOnce(const std::shared_ptr<Job>& job, Attempt attempt, std::string note, OpDone done);
 
+// Calls the done a flow's run holds for its current attempt, once: it is moved out first, so
+// a later call does nothing and the run no longer holds what done holds (often the run itself
+// through presignAgainOnce: no cycle is left).
+void endAttempt(OpDone& held, const Error& e, JsonPtr out);
+
 // The header names (lowercase) a SigV4 presigned URL signs: its X-Amz-SignedHeaders query
 // parameter, percent-decoded and split at ';'. *found is false when the URL has none.
 std::vector<std::string> signedHeaderNames(const std::string& url, bool* found);
