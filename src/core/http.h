@@ -46,6 +46,11 @@ struct HttpRequest {
   // retried): upload and vendor answers are small, an endless one must not keep a job alive.
   uint64_t maxResponseBytes = 4 * 1024 * 1024;
   int partNumber = 0;  // for errors and logs; 0 when not part-based
+  // The server works before it answers (a vendor's complete step, which merges what was
+  // uploaded): once the request is sent, the wait for the first answer byte is bounded by
+  // timeouts.responseMs alone, not cut by stallMs. A retry sent while the first request is
+  // still being worked on would find it busy (or the work done twice).
+  bool slowAnswer = false;
 };
 
 struct HttpResponse {

@@ -391,8 +391,10 @@ int Transfer::onProgress(void* self, curl_off_t, curl_off_t dlnow, curl_off_t ul
     return 0;
   }
   if (t->job_->pastDeadline()) return 1;
-  if (t->waitingForData_ || t->gated_ || t->job_->paused()) {
-    // Waiting for the stream's producer, a bandwidth cap or resume() is not a network stall.
+  bool awaitingSlowAnswer = t->req_.slowAnswer && t->answering_ && dlnow == 0;
+  if (t->waitingForData_ || t->gated_ || t->job_->paused() || awaitingSlowAnswer) {
+    // Waiting for the stream's producer, a bandwidth cap or resume() is not a network stall,
+    // nor is a slow-answer request's wait for its answer (responseMs bounds that).
     t->lastActivity_ = now;
     return 0;
   }

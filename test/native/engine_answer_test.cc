@@ -188,5 +188,47 @@ TEST(EngineAnswer, AnMd5EtagMustMatchWhatWasSent) {
   }
 }
 
+// A complete step's server merges what was uploaded before it answers: with slowAnswer the
+// wait for its answer is not a stall (a retry would find the first request still at work);
+// responseMs still bounds it. Without slowAnswer the same wait is a stall, as before.
+TEST(EngineAnswer, ASlowAnswerRequestWaitsUnderResponseMsNotStallMs) {
+  auto send = [](Engine& engine, bool slowAnswer, long responseMs, const std::string& url) {
+    JobOptions jo = engine.defaultJobOptions();
+    jo.timeouts.stallMs = 300;
+    jo.timeouts.responseMs = responseMs;
+    jo.retry.maxAttempts = 2;
+    HttpRequest req;
+    req.method = "POST";
+    req.url = url;
+    req.inlineBody = "{}";
+    req.hasInlineBody = true;
+    req.slowAnswer = slowAnswer;
+    auto out = std::make_shared<Outcome<HttpResponse>>();
+    engine.send(engine.newJob(jo), std::move(req), out->callback());
+    EXPECT_TRUE(out->wait(20000));
+    return out;
+  };
+  TestServer server([](const Request&) {
+    Reply r = defaultReply();
+    r.delayBeforeReplyMs = 1200;
+    return r;
+  });
+  Engine engine(fastEngineOptions());
+
+  auto slow = send(engine, true, 120000, server.url("/complete"));
+  EXPECT_EQ(slow->error().code, "") << slow->error().message;
+  EXPECT_EQ(slow->result().status, 200);
+  EXPECT_EQ(slow->result().attempts, 1);
+  EXPECT_EQ(server.requests().size(), 1u) << "one request: the wait was not cut";
+
+  auto bounded = send(engine, true, 500, server.url("/bounded"));
+  EXPECT_EQ(bounded->error().code, codes::kTimeout) << bounded->error().message;
+  EXPECT_EQ(bounded->error().timeoutKind, "response");
+
+  auto plain = send(engine, false, 120000, server.url("/plain"));
+  EXPECT_EQ(plain->error().code, codes::kTimeout) << plain->error().message;
+  EXPECT_EQ(plain->error().timeoutKind, "stall");
+}
+
 }  // namespace
 }  // namespace uplift::testing

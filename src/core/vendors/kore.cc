@@ -247,6 +247,7 @@ void completeSession(const OpContext& ctx, const KoreSpec& spec, const std::stri
   r.url = joinUrl(base(spec), "/api/public/files/session/" + urlEncode(sessionId) + "/complete");
   r.headers = auth(spec);
   r.jsonBody = "{}";
+  r.slowAnswer = true;  // the vendor merges the chunks before it answers
   callJson(*ctx.engine, ctx.job, std::move(r), [done](const Error& e, JsonPtr doc, const HttpResponse& resp) {
     if (!e.code.empty()) {
       return done(e, nullptr, e.vendorCode == "MISSING_CHUNKS" ? missingChunks(resp.body) : std::vector<size_t>{});

@@ -72,6 +72,7 @@ void complete(const OpContext& ctx, const PlaudApi& api, const std::string& file
   r.url = joinUrl(api.baseUrl, "/open/partner/files/upload/complete-upload");
   r.headers = auth(api);
   r.jsonBody = toJsonString(body);
+  r.slowAnswer = true;  // the vendor completes the S3 upload before it answers
   callJson(*ctx.engine, ctx.job, std::move(r),
            [done, md5](const Error& e, JsonPtr doc, const HttpResponse&) {
              if (!e.code.empty()) return done(e, nullptr);

@@ -146,6 +146,7 @@ void callJson(Engine& engine, const std::shared_ptr<Job>& job, VendorRequest vr,
   req.headers = vr.headers;
   req.headers.emplace_back("Accept", "application/json");
   req.maxResponseBody = vr.maxResponseBody;
+  req.slowAnswer = vr.slowAnswer;
   if (vr.isForm) {
     req.isForm = true;
     req.form = std::move(vr.form);

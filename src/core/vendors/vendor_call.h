@@ -23,6 +23,7 @@ struct VendorRequest {
   bool isForm = false;      // multipart body instead of JSON
   FormBody form;
   size_t maxResponseBody = 1 << 20;
+  bool slowAnswer = false;  // a complete step: see HttpRequest::slowAnswer
 };
 
 using JsonDone = std::function<void(const Error& err, JsonPtr body, const HttpResponse& resp)>;
