@@ -59,9 +59,15 @@ struct BatchRun : std::enable_shared_from_this<BatchRun> {
     }
     auto self = shared_from_this();
     for (size_t i : toStart) {
-      engine->send(job, spec.makeRequest(i),
-                   [self, i](const Error& e, HttpResponse& resp) { self->itemDone(i, e, resp); });
-      if (spec.onSent) spec.onSent(i);
+      auto send = [&] {
+        engine->send(job, spec.makeRequest(i),
+                     [self, i](const Error& e, HttpResponse& resp) { self->itemDone(i, e, resp); });
+      };
+      if (spec.sendAround) {
+        spec.sendAround(i, send);
+      } else {
+        send();
+      }
     }
   }
 

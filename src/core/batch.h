@@ -19,10 +19,10 @@ struct BatchSpec {
   // Checks the answer to request i; a returned error (code set) fails the batch. Called
   // once per successful item on an engine thread; may run concurrently for different items.
   std::function<Error(size_t i, HttpResponse& resp)> onItem;
-  // Optional: called right after request i was handed to the engine (its transfer exists,
-  // so a stream body is held from its offset): a flow may start reading the same bytes,
-  // e.g. the item's digest.
-  std::function<void(size_t i)> onSent;
+  // Optional: wraps the sending of request i. It must call send() once, before it returns;
+  // a flow starts beside it what reads the same bytes, e.g. the item's digest
+  // (SideDigest::start(send)), registered before the request can end.
+  std::function<void(size_t i, const std::function<void()>& send)> sendAround;
   // Optional: rewrites the error of a failed item (e.g. to read a vendor's error body).
   std::function<Error(size_t i, const Error& err, HttpResponse& resp)> mapError;
   // true: the first failure cancels the job, so items in flight stop at once. false: no new

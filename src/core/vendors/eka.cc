@@ -22,8 +22,8 @@ struct EkaFile {
   std::string name, contentType;
   bool stored = false;
   std::string md5;
-  // A stream's bytes are read once: its digest runs beside its POST (started when the POST's
-  // transfer holds the bytes), not after it like a file's or a buffer's.
+  // A stream's bytes are read once: its digest runs beside its POST (see sendFile), not
+  // after it like a file's or a buffer's.
   std::shared_ptr<SideDigest> digest;
 };
 
@@ -36,7 +36,6 @@ struct EkaRun {
   OpDone done;  // the current attempt's
   std::mutex mu;  // guards files[].stored / md5 / digest and the round state below
   // A round (one batch of POSTs) ends when its batch and the stream digests it started ended.
-  bool batchEnded = false;
   std::vector<size_t> roundDigests;  // the stream files whose digest this round started
   size_t digestsOpen = 0;            // of those, the ones whose join has not ended yet
   Error batchErr, digestErr;
@@ -120,19 +119,21 @@ void roundEnded(const std::shared_ptr<EkaRun>& run) {
   endRun(run, e, nullptr);
 }
 
-// Starts the digest of stream file i beside its POST (BatchSpec::onSent: the transfer
-// already holds the bytes from offset 0, so the digest cannot outrun what the POST reads).
-void startStreamDigest(const std::shared_ptr<EkaRun>& run, size_t i) {
+// Sends file i's POST; a stream's digest starts beside it (SideDigest holds the bytes across
+// both), registered with the round before the POST can end.
+void sendFile(const std::shared_ptr<EkaRun>& run, size_t i, const std::function<void()>& send) {
   EkaFile& f = run->files[i];
-  if (!asStream(f.source)) return;
+  if (!asStream(f.source)) return send();
   std::shared_ptr<SideDigest> d;
   {
     std::lock_guard<std::mutex> lock(run->mu);
-    if (f.digest || run->batchEnded) return;
-    d = f.digest = SideDigest::make(*run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()}, true);
-    run->roundDigests.push_back(i);
+    if (!f.digest) {
+      d = f.digest = SideDigest::make(*run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()}, true);
+      run->roundDigests.push_back(i);
+    }
   }
-  d->start(nullptr);
+  if (!d) return send();  // not reached: a stream is never posted twice (see sendWithRepresign)
+  d->start(send);
 }
 
 // The batch of the round ended with e: each stream digest it started is joined with its
@@ -141,7 +142,6 @@ void batchEnded(const std::shared_ptr<EkaRun>& run, const Error& e) {
   std::vector<std::pair<size_t, std::shared_ptr<SideDigest>>> joins;
   {
     std::lock_guard<std::mutex> lock(run->mu);
-    run->batchEnded = true;
     run->batchErr = e;
     for (size_t i : run->roundDigests) joins.emplace_back(i, run->files[i].digest);
     run->roundDigests.clear();
@@ -172,7 +172,6 @@ void batchEnded(const std::shared_ptr<EkaRun>& run, const Error& e) {
 void sendPending(const std::shared_ptr<EkaRun>& run) {
   {
     std::lock_guard<std::mutex> lock(run->mu);
-    run->batchEnded = false;
     run->batchErr = Error();
     run->digestErr = Error();
   }
@@ -204,7 +203,7 @@ void sendPending(const std::shared_ptr<EkaRun>& run) {
     req.form.file = BodyRange{f.source, 0, f.source->size()};
     return req;
   };
-  b.onSent = [run, pending](size_t k) { startStreamDigest(run, pending[k]); };
+  b.sendAround = [run, pending](size_t k, const std::function<void()>& send) { sendFile(run, pending[k], send); };
   b.onItem = [run, pending](size_t k, HttpResponse&) {
     std::lock_guard<std::mutex> lock(run->mu);
     run->files[pending[k]].stored = true;
