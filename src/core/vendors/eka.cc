@@ -4,7 +4,6 @@
 #include <mutex>
 
 #include "../batch.h"
-#include "../digest.h"
 #include "../side_digest.h"
 #include "../stream_source.h"
 #include "facts.h"
@@ -22,8 +21,8 @@ struct EkaFile {
   std::string name, contentType;
   bool stored = false;
   std::string md5;
-  // A stream's bytes are read once: its digest runs beside its POST (see sendFile), not
-  // after it like a file's or a buffer's.
+  // Its MD5 is taken beside its POST (see sendFile): a stream's bytes are read once, a
+  // file's come back from the page cache the POST has just warmed.
   std::shared_ptr<SideDigest> digest;
 };
 
@@ -35,8 +34,8 @@ struct EkaRun {
   int concurrency = static_cast<int>(facts::kEkaDefaultConcurrency);
   OpDone done;  // the current attempt's
   std::mutex mu;  // guards files[].stored / md5 / digest and the round state below
-  // A round (one batch of POSTs) ends when its batch and the stream digests it started ended.
-  std::vector<size_t> roundDigests;  // the stream files whose digest this round started
+  // A round (one batch of POSTs) ends when its batch and the digests it started ended.
+  std::vector<size_t> roundDigests;  // the files whose digest this round started
   size_t digestsOpen = 0;            // of those, the ones whose join has not ended yet
   Error batchErr, digestErr;
 };
@@ -92,52 +91,35 @@ void finish(const std::shared_ptr<EkaRun>& run) {
   endRun(run, Error(), out);
 }
 
-void sendPending(const std::shared_ptr<EkaRun>& run);
-
-
-void digestThenFinish(const std::shared_ptr<EkaRun>& run, size_t i) {
-  while (i < run->files.size() && asStream(run->files[i].source)) ++i;  // hashed while sent
-  if (i == run->files.size()) return finish(run);
-  EkaFile& f = run->files[i];
-  digestAsync(*run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()},
-              [run, i](const Error& e, const std::string& md5) {
-                if (!e.code.empty()) return endRun(run, e, nullptr);
-                run->files[i].md5 = md5;
-                digestThenFinish(run, i + 1);
-              });
-}
-
-// Ends the round once its batch and its stream digests have all ended: a digest's own error
-// (e.g. a stream longer or shorter than its size) wins over the batch's, which it caused.
+// Ends the round once its batch and its digests have all ended: a digest's own error (e.g. a
+// stream longer or shorter than its size) wins over the batch's, which it caused.
 void roundEnded(const std::shared_ptr<EkaRun>& run) {
   Error e;
   {
     std::lock_guard<std::mutex> lock(run->mu);
     e = run->digestErr.code.empty() ? run->batchErr : run->digestErr;
   }
-  if (e.code.empty()) return digestThenFinish(run, 0);
+  if (e.code.empty()) return finish(run);
   endRun(run, e, nullptr);
 }
 
-// Sends file i's POST; a stream's digest starts beside it (SideDigest holds the bytes across
-// both), registered with the round before the POST can end.
+// Sends file i's POST with the file's digest beside it (SideDigest holds a stream's bytes
+// across both), registered with the round before the POST can end. A file sent again in a
+// later round (after a re-presign) gets a new digest.
 void sendFile(const std::shared_ptr<EkaRun>& run, size_t i, const std::function<void()>& send) {
   EkaFile& f = run->files[i];
-  if (!asStream(f.source)) return send();
-  std::shared_ptr<SideDigest> d;
+  std::shared_ptr<SideDigest> d =
+      SideDigest::make(*run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()}, true);
   {
     std::lock_guard<std::mutex> lock(run->mu);
-    if (!f.digest) {
-      d = f.digest = SideDigest::make(*run->ctx.engine, run->ctx.job, BodyRange{f.source, 0, f.source->size()}, true);
-      run->roundDigests.push_back(i);
-    }
+    f.digest = d;
+    run->roundDigests.push_back(i);
   }
-  if (!d) return send();  // not reached: a stream is never posted twice (see sendWithRepresign)
   d->start(send);
 }
 
-// The batch of the round ended with e: each stream digest it started is joined with its
-// file's POST (stopped when that POST was not stored), then the round ends.
+// The batch of the round ended with e: each digest it started is joined with its file's
+// POST (stopped when that POST was not stored), then the round ends.
 void batchEnded(const std::shared_ptr<EkaRun>& run, const Error& e) {
   std::vector<std::pair<size_t, std::shared_ptr<SideDigest>>> joins;
   {
