@@ -82,15 +82,21 @@ struct RangeServer {
   }
 };
 
+// A PUT of `body` (bytes of a URL source) to `url`.
+PutSpec putSpec(const std::string& url, BodyRange body, bool md5 = true) {
+  PutSpec spec;
+  spec.url = url;
+  spec.body = std::move(body);
+  spec.computeMd5 = md5;
+  return spec;
+}
+
 TEST(UrlSource, PutBodyIsOneRangedGetWithBoundedWindowAndRightBytes) {
   RangeServer rs(pseudoRandomBytes(6 * kMiB + 77, 3));
   auto src = rs.source(64 * 1024);
   Engine engine(fastEngineOptions());
   auto job = engine.newJob(engine.defaultJobOptions());
-  PutSpec spec;
-  spec.url = rs.server.url("/dst/talk.wav" + presignedQuery());
-  spec.body = wholeBody(src);
-  spec.computeMd5 = false;
+  PutSpec spec = putSpec(rs.server.url("/dst/talk.wav" + presignedQuery()), wholeBody(src), false);
   Outcome<PutResult> out;
   putPresigned(engine, job, spec, out.callback());
   ASSERT_TRUE(out.wait());
@@ -113,9 +119,7 @@ TEST(UrlSource, DigestComesFromAnExtraSequentialGetAndMatches) {
   auto src = rs.source();
   Engine engine(fastEngineOptions());
   auto job = engine.newJob(engine.defaultJobOptions());
-  PutSpec spec;
-  spec.url = rs.server.url("/dst/a" + presignedQuery());
-  spec.body = wholeBody(src);
+  PutSpec spec = putSpec(rs.server.url("/dst/a" + presignedQuery()), wholeBody(src));
   Outcome<PutResult> out;
   putPresigned(engine, job, spec, out.callback());
   ASSERT_TRUE(out.wait());
@@ -192,10 +196,7 @@ TEST(UrlSource, ServerIgnoringRangeFailsTypedAtANonZeroOffset) {
   auto src = rs.source();
   Engine engine(fastEngineOptions());
   auto job = engine.newJob(engine.defaultJobOptions());
-  PutSpec spec;
-  spec.url = rs.server.url("/dst/x");
-  spec.body = BodyRange{src, 1000, 5000};
-  spec.computeMd5 = false;
+  PutSpec spec = putSpec(rs.server.url("/dst/x"), BodyRange{src, 1000, 5000}, false);
   Outcome<PutResult> out;
   putPresigned(engine, job, spec, out.callback());
   ASSERT_TRUE(out.wait());
@@ -209,10 +210,7 @@ TEST(UrlSource, A200ForTheWholeObjectIsUsedAtOffsetZero) {
   auto src = rs.source();
   Engine engine(fastEngineOptions());
   auto job = engine.newJob(engine.defaultJobOptions());
-  PutSpec spec;
-  spec.url = rs.server.url("/dst/y");
-  spec.body = BodyRange{src, 0, 4096};
-  spec.computeMd5 = false;
+  PutSpec spec = putSpec(rs.server.url("/dst/y"), BodyRange{src, 0, 4096}, false);
   Outcome<PutResult> out;
   putPresigned(engine, job, spec, out.callback());
   ASSERT_TRUE(out.wait());
@@ -276,9 +274,7 @@ TEST(UrlSource, CancelDuringAStalledGetSettlesPromptly) {
   auto src = rs.source();
   Engine engine(fastEngineOptions());
   auto job = engine.newJob(engine.defaultJobOptions());
-  PutSpec spec;
-  spec.url = rs.server.url("/dst/z");
-  spec.body = wholeBody(src);
+  PutSpec spec = putSpec(rs.server.url("/dst/z"), wholeBody(src));
   Outcome<PutResult> out;
   putPresigned(engine, job, spec, out.callback());
   std::this_thread::sleep_for(std::chrono::milliseconds(200));

@@ -153,16 +153,22 @@ test('source headers go with every GET and never show in errors', async () => {
   }
 });
 
-test('abort during a URL-sourced upload whose GETs stall settles promptly', async () => {
-  faults.add({ target: 's3', op: 'GetObject', pathIncludes: 'rec.wav', times: 4, action: { stallMs: 10_000 } });
-  const put = await client.presignPut(B, 'abort.bin', { expiresInSec: 600 });
+/** Starts an upload, aborts it 300 ms in; its error and how long it took to settle after abort(). */
+async function abortMidway(start: (signal: AbortSignal) => Promise<unknown>): Promise<{ err: unknown; ms: number }> {
   const ac = new AbortController();
-  const p = putPresigned(put, { url: srcUrl, size: data.length }, { engine, signal: ac.signal });
+  const p = start(ac.signal);
   await new Promise((r) => setTimeout(r, 300));
   const t0 = Date.now();
   ac.abort();
   const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(Date.now() - t0).toBeLessThan(1000);
+  return { err, ms: Date.now() - t0 };
+}
+
+test('abort during a URL-sourced upload whose GETs stall settles promptly', async () => {
+  faults.add({ target: 's3', op: 'GetObject', pathIncludes: 'rec.wav', times: 4, action: { stallMs: 10_000 } });
+  const put = await client.presignPut(B, 'abort.bin', { expiresInSec: 600 });
+  const { err, ms } = await abortMidway((signal) => putPresigned(put, { url: srcUrl, size: data.length }, { engine, signal }));
+  expect(ms).toBeLessThan(1000);
   expect(err).toMatchObject({ code: 'ERR_UPLIFT_ABORTED' });
   expect(peer.objects().find((o) => o.key === 'abort.bin')).toBeUndefined();
 });
@@ -170,12 +176,7 @@ test('abort during a URL-sourced upload whose GETs stall settles promptly', asyn
 test('abort during the size probe settles promptly', async () => {
   faults.add({ target: 's3', op: 'GetObject', pathIncludes: 'rec.wav', action: { stallMs: 10_000 } });
   const put = await client.presignPut(B, 'abort2.bin', { expiresInSec: 600 });
-  const ac = new AbortController();
-  const p = putPresigned(put, { url: srcUrl }, { engine, signal: ac.signal });
-  await new Promise((r) => setTimeout(r, 300));
-  const t0 = Date.now();
-  ac.abort();
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(Date.now() - t0).toBeLessThan(1000);
+  const { err, ms } = await abortMidway((signal) => putPresigned(put, { url: srcUrl }, { engine, signal }));
+  expect(ms).toBeLessThan(1000);
   expect(err).toMatchObject({ code: 'ERR_UPLIFT_ABORTED' });
 });
