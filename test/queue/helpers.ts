@@ -1,13 +1,15 @@
 /**
  * Helpers for the queue suites: a private redis-server (Debian's) on 127.0.0.1 with a
  * random port and a temporary folder, stopped by `stop()`; worker child processes that run
- * `test/queue/worker-child.js` against dist/ (built by `npm run build:ts`).
+ * `test/queue/worker-child.js` against dist/ (built by `npm run build:ts`); polling a job
+ * until it settles; a dump of every Redis key and value.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { UploadQueue } from '../../lib/queue';
 
 export const ROOT = path.resolve(__dirname, '../..');
 export const CHILD = path.join(__dirname, 'worker-child.js');
@@ -117,4 +119,56 @@ export function startWorker(config: Record<string, unknown>): WorkerChild {
     check();
   });
   return { child, lines, waitFor, exited };
+}
+
+/** The ioredis calls the suites make (typed here so each suite type-checks on its own). */
+export interface RedisCli {
+  call(command: string, ...args: (string | number)[]): Promise<unknown>;
+  quit(): Promise<unknown>;
+}
+
+/** What the suites read from a settled job. */
+export interface SettledJob {
+  id?: string;
+  progress: unknown;
+  returnvalue: unknown;
+  failedReason?: string;
+  attemptsMade: number;
+  processedOn?: number;
+  finishedOn?: number;
+  getState(): Promise<string>;
+}
+
+/** Resolves when the job reaches `completed` or `failed` (polls its state). */
+export async function settled(q: UploadQueue, id: string, timeoutMs = 60000): Promise<SettledJob> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const j = await q.getJob(id);
+    const state = j ? await j.getState() : 'missing';
+    if (j && (state === 'completed' || state === 'failed')) return (await q.getJob(id))!;
+    if (Date.now() > end) throw new Error(`job ${id} did not settle (state ${j ? await j.getState() : 'missing'})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every key and value in Redis, as text. */
+export async function dumpRedis(cli: RedisCli): Promise<string> {
+  const out: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, batch] = await cli.call('SCAN', cursor, 'COUNT', 500) as [string, string[]];
+    cursor = next;
+    for (const k of batch) {
+      out.push(k);
+      const type = await cli.call('TYPE', k) as string;
+      if (type === 'string') out.push(String(await cli.call('GET', k)));
+      else if (type === 'hash') out.push(JSON.stringify(await cli.call('HGETALL', k)));
+      else if (type === 'list') out.push(JSON.stringify(await cli.call('LRANGE', k, 0, -1)));
+      else if (type === 'set') out.push(JSON.stringify(await cli.call('SMEMBERS', k)));
+      else if (type === 'zset') out.push(JSON.stringify(await cli.call('ZRANGE', k, 0, -1, 'WITHSCORES')));
+      else if (type === 'stream') out.push(JSON.stringify(await cli.call('XRANGE', k, '-', '+')));
+      else out.push(`<${type}>`);
+    }
+  } while (cursor !== '0');
+  return out.join('\n');
 }

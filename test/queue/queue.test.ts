@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { Engine, plaud, scripe } from '../../lib/index';
 import { createUploadQueue, createUploadWorker, type UploadJobData, type UploadQueue, type UploadWorker } from '../../lib/queue';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
-import { ROOT, startRedis, startWorker, type RedisServer, type WorkerChild } from './helpers';
+import { dumpRedis, ROOT, settled, startRedis, startWorker, type RedisCli, type RedisServer, type SettledJob, type WorkerChild } from './helpers';
 
 jest.setTimeout(120000);
 
@@ -21,22 +21,6 @@ let sb: Sandbox;
 let dir: string;
 let cli: RedisCli;
 
-/** The ioredis calls the suite makes (typed here so the suite type-checks on its own). */
-interface RedisCli {
-  call(command: string, ...args: (string | number)[]): Promise<unknown>;
-  quit(): Promise<unknown>;
-}
-/** What the suite reads from a settled job. */
-interface SettledJob {
-  id?: string;
-  progress: unknown;
-  returnvalue: unknown;
-  failedReason?: string;
-  attemptsMade: number;
-  processedOn?: number;
-  finishedOn?: number;
-  getState(): Promise<string>;
-}
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { Redis } = require('ioredis') as { Redis: new (o: { host: string; port: number }) => RedisCli };
 const children: WorkerChild[] = [];
@@ -94,40 +78,6 @@ function child(name: string, extra: Record<string, unknown> = {}): WorkerChild {
   return c;
 }
 
-/** Resolves when the job reaches `completed` or `failed` (polls its state). */
-async function settled(q: UploadQueue, id: string, timeoutMs = 60000): Promise<SettledJob> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const j = await q.getJob(id);
-    const state = j ? await j.getState() : 'missing';
-    if (j && (state === 'completed' || state === 'failed')) return (await q.getJob(id))!;
-    if (Date.now() > end) throw new Error(`job ${id} did not settle (state ${j ? await j.getState() : 'missing'})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Every key and value in Redis, as text. */
-async function dumpRedis(): Promise<string> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await cli.call('SCAN', cursor, 'COUNT', 500) as [string, string[]];
-    cursor = next;
-    for (const k of batch) {
-      out.push(k);
-      const type = await cli.call('TYPE', k) as string;
-      if (type === 'string') out.push(String(await cli.call('GET', k)));
-      else if (type === 'hash') out.push(JSON.stringify(await cli.call('HGETALL', k)));
-      else if (type === 'list') out.push(JSON.stringify(await cli.call('LRANGE', k, 0, -1)));
-      else if (type === 'set') out.push(JSON.stringify(await cli.call('SMEMBERS', k)));
-      else if (type === 'zset') out.push(JSON.stringify(await cli.call('ZRANGE', k, 0, -1, 'WITHSCORES')));
-      else if (type === 'stream') out.push(JSON.stringify(await cli.call('XRANGE', k, '-', '+')));
-      else out.push(`<${type}>`);
-    }
-  } while (cursor !== '0');
-  return out.join('\n');
-}
-
 function credentialStrings(): string[] {
   const out: string[] = [];
   const walk = (v: unknown): void => {
@@ -177,7 +127,7 @@ test('50 jobs across two worker processes all complete, each stored once with th
   const plaudJob = (await q.getJob(files[0].id))!;
   expect(plaudJob.progress).toMatchObject({ bytesSent: 16 * 1024, totalBytes: 16 * 1024 });
   expect(plaudJob.returnvalue).toMatchObject({ fileMd5: files[0].md5 });
-  const dump = await dumpRedis();
+  const dump = await dumpRedis(cli);
   expect(dump.length).toBeGreaterThan(1000);
   for (const secret of credentialStrings()) expect(dump.includes(secret)).toBe(false);
   expect(dump).not.toMatch(SIGNATURE_RE);

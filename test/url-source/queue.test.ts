@@ -7,7 +7,7 @@ import { plaud, scripe } from '../../lib/index';
 import { createUploadQueue, createUploadWorker, type UploadQueue, type UploadWorker } from '../../lib/queue';
 import { startSandbox, type Sandbox } from '../../lib/sandbox';
 import { S3Client } from '../../lib/sandbox/s3/client';
-import { startRedis, type RedisServer } from '../queue/helpers';
+import { dumpRedis, settled, startRedis, type RedisCli, type RedisServer } from '../queue/helpers';
 
 jest.setTimeout(60000);
 const MiB = 1024 * 1024;
@@ -15,7 +15,7 @@ const KEY = 'a journal key of the workers, 32+';
 
 let redis: RedisServer;
 let sb: Sandbox;
-let cli: { call(c: string, ...a: (string | number)[]): Promise<unknown>; quit(): Promise<unknown> };
+let cli: RedisCli;
 let data: Buffer;
 let url: string;
 let signature: string;
@@ -61,33 +61,11 @@ function worker(n: string, journalKey: string): UploadWorker {
   closers.push(() => w.close({ deadlineMs: 0 }));
   return w;
 }
-async function settled(q: UploadQueue, id: string): Promise<{ state: string; failedReason?: string; attemptsMade: number; returnvalue: unknown }> {
-  const end = Date.now() + 30000;
-  for (;;) {
-    const j = await q.getJob(id);
-    const state = j ? await j.getState() : 'missing';
-    if (j && (state === 'completed' || state === 'failed')) return { state, failedReason: j.failedReason, attemptsMade: j.attemptsMade, returnvalue: j.returnvalue };
-    if (Date.now() > end) throw new Error(`job ${id} did not settle (${state})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-async function dumpRedis(): Promise<string> {
-  const out: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await cli.call('SCAN', cursor, 'COUNT', 500) as [string, string[]];
-    cursor = next;
-    for (const k of batch) {
-      out.push(k);
-      const type = await cli.call('TYPE', k) as string;
-      if (type === 'string') out.push(String(await cli.call('GET', k)));
-      else if (type === 'hash') out.push(JSON.stringify(await cli.call('HGETALL', k)));
-      else if (type === 'list') out.push(JSON.stringify(await cli.call('LRANGE', k, 0, -1)));
-      else if (type === 'zset') out.push(JSON.stringify(await cli.call('ZRANGE', k, 0, -1)));
-      else if (type === 'stream') out.push(JSON.stringify(await cli.call('XRANGE', k, '-', '+')));
-    }
-  } while (cursor !== '0');
-  return out.join('\n');
+
+/** The settled job's state and the fields the tests read. */
+async function settledState(q: UploadQueue, id: string): Promise<{ state: string; failedReason?: string; attemptsMade: number; returnvalue: unknown }> {
+  const j = await settled(q, id, 30000);
+  return { state: await j.getState(), failedReason: j.failedReason, attemptsMade: j.attemptsMade, returnvalue: j.returnvalue };
 }
 
 test('URL jobs run on a worker holding the key; Redis never holds the signature or the header value', async () => {
@@ -98,15 +76,15 @@ test('URL jobs run on a worker holding the key; Redis never holds the signature 
   const a = await q.add({ vendor: 'plaud', source: { url, headers: { 'X-Team-Token': teamToken } } });
   const b = await q.add({ vendor: 'scripe', source: { url, size: data.length } });
   const md5 = createHash('md5').update(data).digest('hex');
-  const ra = await settled(q, a.id!);
-  const rb = await settled(q, b.id!);
+  const ra = await settledState(q, a.id!);
+  const rb = await settledState(q, b.id!);
   expect(ra).toMatchObject({ state: 'completed' });
   expect(rb).toMatchObject({ state: 'completed' });
   expect(ra.returnvalue).toMatchObject({ md5, fileMd5: md5, bytes: data.length, fileType: 'mp3' });
   expect(rb.returnvalue).toMatchObject({ md5, bytes: data.length, contentType: 'audio/mpeg' });
   const stored = sb.objects().filter((o) => o.md5 === md5 && o.bucket !== 'clinic-recordings');
   expect(stored.map((o) => o.bucket).sort()).toEqual([sb.fixtures.buckets.plaudUs, sb.fixtures.buckets.scripe].sort());
-  const dump = await dumpRedis();
+  const dump = await dumpRedis(cli);
   expect(dump).toContain('uplift-sealed:v1:');
   expect(dump).not.toContain(signature);
   expect(dump).not.toContain(teamToken);
@@ -131,7 +109,7 @@ test('a worker with another key fails the job once, without reaching the source 
   worker(n, 'another key of at least 16 chars');
   const before = sb.log.entries().length;
   const j = await q.add({ vendor: 'plaud', source: { url } }, { attempts: 3 });
-  const r = await settled(q, j.id!);
+  const r = await settledState(q, j.id!);
   expect(r.state).toBe('failed');
   expect(r.attemptsMade).toBe(1);
   expect(r.failedReason).toMatch(/sealed with a journalKey this worker does not have/);
