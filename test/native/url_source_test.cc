@@ -91,6 +91,17 @@ PutSpec putSpec(const std::string& url, BodyRange body, bool md5 = true) {
   return spec;
 }
 
+// Starts the size probe of spec's URL; the Outcome records its answer.
+Outcome<UrlProbe> probe(const std::shared_ptr<Job>& job, const UrlSpec& spec) {
+  Outcome<UrlProbe> out;
+  auto cb = out.callback();
+  UrlSource::probe(job, spec, [cb](const Error& e, const UrlProbe& p) {
+    UrlProbe copy = p;
+    cb(e, copy);
+  });
+  return out;
+}
+
 TEST(UrlSource, PutBodyIsOneRangedGetWithBoundedWindowAndRightBytes) {
   RangeServer rs(pseudoRandomBytes(6 * kMiB + 77, 3));
   auto src = rs.source(64 * 1024);
@@ -226,12 +237,7 @@ TEST(UrlSource, ProbeReadsSizeAndValidatorsFromOneRangedGet) {
   auto job = engine.newJob(engine.defaultJobOptions());
   UrlSpec spec;
   spec.url = rs.server.url("/src/a" + presignedQuery());
-  Outcome<UrlProbe> out;
-  auto cb = out.callback();
-  UrlSource::probe(job, spec, [cb](const Error& e, const UrlProbe& p) {
-    UrlProbe copy = p;
-    cb(e, copy);
-  });
+  Outcome<UrlProbe> out = probe(job, spec);
   ASSERT_TRUE(out.wait());
   ASSERT_EQ(out.error().code, "") << out.error().message;
   EXPECT_EQ(out.result().size, 123457u);
@@ -252,12 +258,7 @@ TEST(UrlSource, ProbeOf404FailsTypedWithoutTheSignature) {
   auto job = engine.newJob(engine.defaultJobOptions());
   UrlSpec spec;
   spec.url = rs.server.url("/src/a" + presignedQuery());
-  Outcome<UrlProbe> out;
-  auto cb = out.callback();
-  UrlSource::probe(job, spec, [cb](const Error& e, const UrlProbe& p) {
-    UrlProbe copy = p;
-    cb(e, copy);
-  });
+  Outcome<UrlProbe> out = probe(job, spec);
   ASSERT_TRUE(out.wait());
   EXPECT_EQ(out.error().code, codes::kHttp);
   EXPECT_EQ(out.error().httpStatus, 404);
